@@ -1,0 +1,18 @@
+//! scanstation: a service-scanning station for homeless-services agencies.
+//!
+//! See ARCHITECTURE.md for the map. Pure rules live in [`domain`]; I/O lives at the edges:
+//! [`store`] (SQLite), [`import`] (HUD HMIS CSV), [`web`] (HTTP API and kiosk UI), [`scanners`]
+//! (HID and serial devices), [`upstream`] (delivery to the HMIS, exports).
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod logging;
+pub mod scanners;
+pub mod store;
+pub mod synth;
+pub mod systemd;
+pub mod upstream;
+pub mod web;

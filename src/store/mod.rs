@@ -1,0 +1,107 @@
+//! The one SQLite file: enrollment data, batches, the scan log, services and the outbox.
+//!
+//! WAL with `synchronous=FULL`: a committed scan survives power loss. A busy timeout lets a second
+//! process (`scanstation import` while `serve` runs) write safely; SQLite serialises the writers.
+
+mod migrate;
+pub mod queries;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use migrate::migrate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database schema: {0}")]
+    Migrate(String),
+    #[error("cannot create folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the database worker stopped")]
+    Gone,
+}
+
+/// Open a connection with the station's settings and bring the schema up to date.
+pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(open_err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(open_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(open_err)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// The daemon's handle on the database: one connection, used from blocking threads.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn: Arc::new(Mutex::new(open_connection(path)?)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` on the connection, on the current thread (CLI commands, tests, blocking code).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls back.
+        let mut guard = match self.conn.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Run `f` on the connection from async code, on a blocking thread.
+    pub async fn call<R, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || store.with(f)).await {
+            Ok(r) => r,
+            Err(_) => Err(E::from(StoreError::Gone)),
+        }
+    }
+}
