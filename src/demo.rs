@@ -1,1 +1,1 @@
-//! TODO
+//! `scanstation demo`. (Stub.)
