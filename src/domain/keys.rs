@@ -232,11 +232,19 @@ impl KeyDecoder {
             KEY_RIGHTSHIFT => self.right_shift = down,
             KEY_LEFTCTRL | KEY_RIGHTCTRL => {
                 let bit = if code == KEY_LEFTCTRL { 1 } else { 2 };
-                self.ctrl = if down { self.ctrl | bit } else { self.ctrl & !bit };
+                self.ctrl = if down {
+                    self.ctrl | bit
+                } else {
+                    self.ctrl & !bit
+                };
             }
             KEY_LEFTALT | KEY_RIGHTALT => {
                 let bit = if code == KEY_LEFTALT { 1 } else { 2 };
-                self.alt = if down { self.alt | bit } else { self.alt & !bit };
+                self.alt = if down {
+                    self.alt | bit
+                } else {
+                    self.alt & !bit
+                };
             }
             _ => return false,
         }
