@@ -75,6 +75,8 @@ pub struct AppInner {
     pub store: Store,
     pub events: broadcast::Sender<Event>,
     pub scanners: ScannerBoard,
+    /// Woken when a post queues deliveries (or a supervisor retries one).
+    pub outbox_notify: tokio::sync::Notify,
     pub started_at: DateTime<Utc>,
 }
 
@@ -97,6 +99,7 @@ impl App {
             store,
             events,
             scanners: ScannerBoard::default(),
+            outbox_notify: tokio::sync::Notify::new(),
             started_at: Utc::now(),
         }))
     }
