@@ -46,9 +46,10 @@ pub trait ScanSink: Clone + Send + Sync + 'static {
 
 impl ScanSink for App {
     async fn scan(&self, lane: &str, raw: &str, source: &'static str) -> Result<(), String> {
-        // TEMPORARY until the lead's `App::scan` lands on main (then: App::scan(self, ...)).
-        let _ = (lane, raw, source);
-        Err("the station core's scan path is not built yet".into())
+        App::scan(self, lane, raw, source)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

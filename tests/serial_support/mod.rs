@@ -119,3 +119,196 @@ pub async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A whole station (the daemon's `run`: web server, scanners, upstream worker) on 127.0.0.1:0
+/// with a real SQLite file, the tests/fixtures/hmis/basic enrollment data, supervisor PIN 4321,
+/// service 484 and the given serial scanners.
+pub struct Station {
+    pub app: scanstation::app::App,
+    pub base: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub const PIN: &str = "4321";
+
+impl Station {
+    pub async fn start(dir: &Path, scanners: &[(&Path, &str)]) -> Station {
+        Self::start_with(dir, scanners, "").await
+    }
+
+    /// `extra` is appended to each `[[scanner]]` table (e.g. "double_read_ms = 0\n").
+    pub async fn start_with(dir: &Path, scanners: &[(&Path, &str)], extra: &str) -> Station {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = dir.join("station.db");
+        {
+            let mut conn = scanstation::store::open_connection(&db).unwrap();
+            let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hmis/basic");
+            scanstation::import::import_path(
+                &mut conn,
+                &data,
+                &scanstation::import::ImportOptions::default(),
+            )
+            .unwrap();
+        }
+        let hash = scanstation::web::auth::hash_pin(PIN).unwrap();
+        let mut text = config_text(dir, &[]);
+        text.push_str(&format!(
+            "[[supervisor]]\nname = \"Maria\"\npin_hash = \"{hash}\"\n\
+             [[service]]\ncode = \"484\"\nname = \"Hot Meals\"\nunit = \"count\"\n"
+        ));
+        for (path, lane) in scanners {
+            text.push_str(&format!(
+                "[[scanner]]\nkind = \"serial\"\npath = \"{}\"\nlane = \"{lane}\"\n{extra}",
+                path.display()
+            ));
+        }
+        let settings = scanstation::config::Config::parse(&text, Path::new("test.toml"))
+            .unwrap()
+            .check()
+            .unwrap();
+        let store = scanstation::store::Store::open(&db).unwrap();
+        let app = scanstation::app::App::new(settings, store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(scanstation::daemon::run(app.clone(), listener, rx));
+        Station {
+            app,
+            base,
+            stop,
+            task,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("daemon stops on shutdown")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A supervisor's HTTP client (session cookie kept by hand: reqwest has no cookie store here).
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    cookie: String,
+}
+
+impl Api {
+    pub async fn login(base: &str) -> Api {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let resp = http
+            .post(format!("{base}/session"))
+            .json(&serde_json::json!({ "pin": PIN }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "login");
+        let cookie = resp
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        Api {
+            http,
+            base: base.to_string(),
+            cookie,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let (s, v) = self.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(s, 200, "GET {path}: {v}");
+        v
+    }
+
+    /// A new open batch for today (project 1001, service 484) bound to `lane`; returns its id.
+    pub async fn batch_on_lane(&self, lane: &str, today: &str) -> String {
+        let (s, b) = self
+            .send(
+                reqwest::Method::POST,
+                "/batches",
+                Some(serde_json::json!({
+                    "project_id": "1001", "service_code": "484", "service_date": today,
+                })),
+            )
+            .await;
+        assert_eq!(s, 201, "create batch: {b}");
+        let id = b["id"].as_str().unwrap().to_string();
+        let (s, v) = self
+            .send(
+                reqwest::Method::PUT,
+                &format!("/lanes/{lane}"),
+                Some(serde_json::json!({ "batch_id": id })),
+            )
+            .await;
+        assert_eq!(s, 200, "bind lane: {v}");
+        id
+    }
+
+    /// Poll the batch until it has `n` entries (deadline 10 s); returns them.
+    pub async fn wait_entries(&self, batch: &str, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let b = self.get(&format!("/batches/{batch}")).await;
+            let entries = b["entries"].as_array().cloned().unwrap_or_default();
+            if entries.len() >= n {
+                return entries;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} entries in batch {batch}: {} so far",
+                entries.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Poll `GET /status` until scanner `index` is in `state`; returns that scanner's status.
+    pub async fn wait_scanner(&self, index: usize, state: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.get("/status").await;
+            let sc = s["scanners"][index].clone();
+            if sc["state"] == state {
+                return sc;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for scanner {index} to be {state}: {sc}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
