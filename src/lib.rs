@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod import;
 pub mod logging;
 pub mod scanners;
