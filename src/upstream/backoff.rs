@@ -72,7 +72,10 @@ mod tests {
         assert_eq!(b.delay(40, 1.0), Duration::from_secs(60));
         assert_eq!(b.delay(4, 0.0), Duration::from_secs(4));
         let r = b.delay_random(3);
-        assert!(r >= Duration::from_secs(2) && r <= Duration::from_secs(4), "{r:?}");
+        assert!(
+            r >= Duration::from_secs(2) && r <= Duration::from_secs(4),
+            "{r:?}"
+        );
     }
 
     #[test]

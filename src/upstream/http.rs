@@ -198,19 +198,35 @@ mod tests {
     fn answers_map_to_the_brief_rules() {
         let none = HeaderMap::new();
         assert_eq!(classify(StatusCode::OK, &none, ""), Outcome::Delivered);
-        assert_eq!(classify(StatusCode::ACCEPTED, &none, ""), Outcome::Delivered);
-        assert_eq!(classify(StatusCode::CONFLICT, &none, "dup"), Outcome::Delivered);
+        assert_eq!(
+            classify(StatusCode::ACCEPTED, &none, ""),
+            Outcome::Delivered
+        );
+        assert_eq!(
+            classify(StatusCode::CONFLICT, &none, "dup"),
+            Outcome::Delivered
+        );
         for code in [408u16, 429, 500, 502, 503, 504] {
             let s = StatusCode::from_u16(code).unwrap();
-            assert!(matches!(classify(s, &none, ""), Outcome::Retry { .. }), "{code}");
+            assert!(
+                matches!(classify(s, &none, ""), Outcome::Retry { .. }),
+                "{code}"
+            );
         }
-        match classify(StatusCode::TOO_MANY_REQUESTS, &h(&[("retry-after", "3")]), "") {
+        match classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            &h(&[("retry-after", "3")]),
+            "",
+        ) {
             Outcome::Retry { after, .. } => assert_eq!(after, Some(Duration::from_secs(3))),
             o => panic!("{o:?}"),
         }
         for code in [400u16, 401, 403, 404, 422] {
             let s = StatusCode::from_u16(code).unwrap();
-            assert!(matches!(classify(s, &none, ""), Outcome::Park { .. }), "{code}");
+            assert!(
+                matches!(classify(s, &none, ""), Outcome::Park { .. }),
+                "{code}"
+            );
         }
         match classify(StatusCode::BAD_REQUEST, &none, "bad\nenrollment") {
             Outcome::Park { reason, log } => {

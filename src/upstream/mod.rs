@@ -201,7 +201,9 @@ impl Worker {
         let _ = self
             .app
             .store
-            .call(move |c| meta_set(c, META_SETUP_ERROR, problem.as_deref()).map_err(WorkerError::from))
+            .call(move |c| {
+                meta_set(c, META_SETUP_ERROR, problem.as_deref()).map_err(WorkerError::from)
+            })
             .await;
     }
 
@@ -259,7 +261,9 @@ impl Worker {
                 );
                 self.app
                     .store
-                    .call(move |c| outbox::mark_delivered(c, id, Utc::now()).map_err(WorkerError::from))
+                    .call(move |c| {
+                        outbox::mark_delivered(c, id, Utc::now()).map_err(WorkerError::from)
+                    })
                     .await?;
             }
             Outcome::Retry { reason, log, after } => {
@@ -274,7 +278,9 @@ impl Worker {
                     + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
                 self.app
                     .store
-                    .call(move |c| outbox::mark_retry(c, id, next, &reason).map_err(WorkerError::from))
+                    .call(move |c| {
+                        outbox::mark_retry(c, id, next, &reason).map_err(WorkerError::from)
+                    })
                     .await?;
             }
             Outcome::Park { reason, log } => {
@@ -341,8 +347,9 @@ impl Worker {
         let settings = self.app.settings.clone();
         let d = d.clone();
         let services = services.to_vec();
-        let r = tokio::task::spawn_blocking(move || filedrop::write(&folder, &settings, &d, &services))
-            .await;
+        let r =
+            tokio::task::spawn_blocking(move || filedrop::write(&folder, &settings, &d, &services))
+                .await;
         match r {
             Ok(Ok(_)) => Outcome::Delivered,
             Ok(Err(e)) => {

@@ -84,7 +84,9 @@ pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
     if unscheduled > 0 {
         return Ok(Some(Utc::now()));
     }
-    Ok(Some(min.as_deref().and_then(parse_ts).unwrap_or_else(Utc::now)))
+    Ok(Some(
+        min.as_deref().and_then(parse_ts).unwrap_or_else(Utc::now),
+    ))
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Delivery>> {
@@ -220,8 +222,13 @@ pub(crate) fn row_to_service(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostedSe
 
 /// The services of a delivery, in the delivery's order. An id with no service is an error: the
 /// delivery cannot be sent as queued.
-pub fn services(conn: &Connection, ids: &[String]) -> rusqlite::Result<Result<Vec<PostedService>, String>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {SERVICE_COLS} FROM services WHERE id = ?1"))?;
+pub fn services(
+    conn: &Connection,
+    ids: &[String],
+) -> rusqlite::Result<Result<Vec<PostedService>, String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SERVICE_COLS} FROM services WHERE id = ?1"
+    ))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         match stmt.query_row([id], row_to_service).optional()? {
@@ -252,7 +259,11 @@ pub fn totals(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Totals>
          FROM outbox GROUP BY state",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     for row in rows {
         let (state, n, services) = row?;
@@ -266,12 +277,11 @@ pub fn totals(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Totals>
             _ => {}
         }
     }
-    t.oldest_queued_at = conn
-        .query_row(
-            "SELECT min(created_at) FROM outbox WHERE state = 'queued'",
-            [],
-            |r| r.get::<_, Option<String>>(0),
-        )?;
+    t.oldest_queued_at = conn.query_row(
+        "SELECT min(created_at) FROM outbox WHERE state = 'queued'",
+        [],
+        |r| r.get::<_, Option<String>>(0),
+    )?;
     t.oldest_queued_age_seconds = t
         .oldest_queued_at
         .as_deref()

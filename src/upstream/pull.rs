@@ -118,7 +118,10 @@ pub async fn pull_once(app: &App, client: &reqwest::Client, url: &str) -> Result
         }
         Ok(Pulled::Imported(summary)) => {
             log::info!("enrollment pull: imported ({summary})");
-            app.publish("data", serde_json::json!({"source": "pull", "summary": summary}));
+            app.publish(
+                "data",
+                serde_json::json!({"source": "pull", "summary": summary}),
+            );
         }
         Err(e) => {
             log::error!("enrollment pull failed, the current data stays: {e}");
@@ -128,7 +131,11 @@ pub async fn pull_once(app: &App, client: &reqwest::Client, url: &str) -> Result
     r
 }
 
-async fn fetch_and_import(app: &App, client: &reqwest::Client, url: &str) -> Result<Pulled, String> {
+async fn fetch_and_import(
+    app: &App,
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<Pulled, String> {
     let (etag, last_modified) = app
         .store
         .call(|c| Ok::<_, WorkerError>((meta_get(c, ETAG_KEY)?, meta_get(c, LAST_MODIFIED_KEY)?)))
@@ -196,7 +203,10 @@ async fn fetch_and_import(app: &App, client: &reqwest::Client, url: &str) -> Res
                     meta_set(c, CHECKED_KEY, Some(&now))?;
                     meta_set(c, ERROR_KEY, None)?;
                     meta_set(c, ERROR_AT_KEY, None)?;
-                    c.execute("UPDATE batches SET data_changed = 1 WHERE state = 'open'", [])?;
+                    c.execute(
+                        "UPDATE batches SET data_changed = 1 WHERE state = 'open'",
+                        [],
+                    )?;
                     Ok(())
                 };
                 record().map_err(|e| e.to_string())?;
