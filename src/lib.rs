@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod logging;
 pub mod scanners;
