@@ -1,1 +1,2 @@
 //! Web
+pub mod ui;
