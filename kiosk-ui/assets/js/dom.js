@@ -67,7 +67,7 @@ export function confirmDialog({ title, body, ok, cancel, danger }) {
 let toastTimer = 0;
 export function toast(text, kind) {
   const box = document.getElementById('toasts');
-  mount(box, h('div', { class: 'toast ' + (kind || '') }, text));
+  mount(box, h('div', { class: 'toast ' + (kind || ''), onclick: () => clear(box) }, text));
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => clear(box), 5000);
 }

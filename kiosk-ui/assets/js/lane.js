@@ -1,7 +1,7 @@
 // The public lane screen: one big verdict banner per scan, readable from two metres.
 
 import { h, mount } from './dom.js';
-import { t, otherLang, setLang } from './i18n.js';
+import { t, otherLang, setLang, fmtDate } from './i18n.js';
 import { get, isConnected } from './api.js';
 import { playVerdict, unlockAudio } from './sound.js';
 
@@ -33,7 +33,7 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
         h('header', { class: 'lane-head' },
           h('div', { class: 'lane-title' },
             h('span', { class: 'lane-name' }, t('lane.lane', { lane: laneName })),
-            b ? h('span', { class: 'lane-batch' }, [b.service_name || b.name, b.service_date].filter(Boolean).join(' · ')) : null),
+            b ? h('span', { class: 'lane-batch' }, [b.service_name || b.name, fmtDate(b.service_date)].filter(Boolean).join(' · ')) : null),
           b ? h('div', { class: 'served', 'aria-label': t('lane.served_aria', { n: b.served }) },
             h('span', { class: 'served-n', id: 'served-n' }, String(b.served ?? 0)),
             h('span', { class: 'served-l' }, t('lane.served'))) : null),
@@ -42,10 +42,9 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
           h('ul', { class: 'scanners', 'aria-label': t('lane.scanners') },
             lane.scanners.length === 0
               ? h('li', { class: 'chip chip-grey' }, t('lane.no_scanners'))
-              : lane.scanners.map((s) => h('li', { class: 'chip ' + scannerClass(s.state), title: s.reason || '' },
+              : lane.scanners.map((s) => h('li', { class: 'chip ' + scannerClass(s.state), title: s.reason || '', dataset: { scanner: s.name, state: s.state } },
                 h('span', { class: 'dot', 'aria-hidden': 'true' }),
-                t('lane.scanner', { name: s.name, state: t('scanner.' + s.state) }),
-                s.reason && s.state !== 'connected' ? h('span', { class: 'chip-reason' }, ' · ' + s.reason) : null))),
+                h('span', { class: 'chip-text' }, t('lane.scanner', { name: s.name, state: t('scanner.' + s.state) }))))),
           isConnected() ? null : h('span', { class: 'chip chip-bad', id: 'conn' }, t('lane.reconnecting')),
           h('div', { class: 'row' },
             h('button', { class: 'btn ghost', type: 'button', lang: otherLang(), onclick: () => setLang(otherLang()) }, t('lang.switch')),

@@ -230,14 +230,15 @@ export function batchScreen(el, ctx, id) {
     const entries = b.entries.filter((e) => !filterFlagged || (!e.removed && FLAGGED.has(e.verdict)));
 
     mount(el,
-      h('div', { class: 'row between wrap' },
+      h('div', { class: 'batch-head' },
         h('div', null,
           h('h1', { id: 'batch-title' }, b.name || serviceLabel(b)),
-          h('p', { class: 'muted' }, [serviceLabel(b), fmtDate(b.service_date), t('batch.units', { units: b.units, value: b.unit_value })].join(' · '))),
+          h('p', { class: 'muted' }, [serviceLabel(b), fmtDate(b.service_date), t('batch.units', { units: b.units, value: b.unit_value })].join(' · ')),
+          isOpen ? laneBox() : (b.lane ? h('p', { class: 'muted' }, t('batch.on_lane', { lane: b.lane })) : null)),
         h('div', { class: 'counts big' },
           h('span', { class: 'vchip vc-ok', id: 'count-ok' }, t('batch.count_ok', { n: c.ok })),
           h('span', { class: 'vchip vc-no_open_enrollment', id: 'count-flagged' }, t('batch.count_flagged', { n: c.flagged })),
-          h('span', { class: 'vchip vc-removed' }, t('batch.count_removed', { n: c.removed })))),
+          h('span', { class: 'vchip vc-removed', id: 'count-removed' }, t('batch.count_removed', { n: c.removed })))),
       isOpen ? null : h('section', { class: 'notice ok', id: 'posted' },
         h('p', null, t('batch.posted_at', { time: fmtDateTime(b.posted_at), by: b.posted_by || '' })),
         b.delivery ? h('p', null, t('batch.delivery'), ' ', deliveryChip(b.delivery),
@@ -249,10 +250,9 @@ export function batchScreen(el, ctx, id) {
         h('button', { class: 'btn', type: 'button', id: 'remove-flagged', disabled: c.flagged === 0, onclick: removeFlagged }, t('batch.remove_flagged')),
         h('a', { class: 'btn', href: '#batch/' + encodeURIComponent(b.id) + '/lost', id: 'lost-card' }, t('batch.lost_card')),
         h('a', { class: 'btn', href: '#batch/' + encodeURIComponent(b.id) + '/roster', id: 'roster' }, t('batch.roster')),
-        laneBox(),
         h('div', { class: 'post-box' },
-          h('button', { class: 'btn primary', type: 'button', id: 'post', disabled: !!postReason, 'aria-describedby': postReason ? 'post-reason' : null, onclick: doPost }, t('batch.post')),
-          postReason ? h('span', { class: 'muted small', id: 'post-reason' }, postReason) : null)) : null,
+          h('button', { class: 'btn primary', type: 'button', id: 'post', disabled: !!postReason, 'aria-describedby': postReason ? 'post-reason' : null, onclick: doPost }, t('batch.post')))) : null,
+      postReason ? h('p', { class: 'muted small post-reason', id: 'post-reason' }, postReason) : null,
       h('div', { class: 'row between' },
         h('h2', null, t('batch.entries', { n: b.entries.length })),
         h('div', { class: 'seg', role: 'group', 'aria-label': t('batch.filter') },
@@ -265,10 +265,10 @@ export function batchScreen(el, ctx, id) {
   function laneBox() {
     const names = [...new Set(lanes.map((l) => l.lane).concat(batch.lane ? [batch.lane] : []))];
     if (!names.length) return null;
-    const sel = h('select', { id: 'bind-lane', 'aria-label': t('batch.lane') },
+    const sel = h('select', { id: 'bind-lane' },
       names.map((n) => h('option', { value: n, selected: n === batch.lane }, n)));
     return h('div', { class: 'lane-box' },
-      h('span', { class: 'muted' }, batch.lane ? t('batch.on_lane', { lane: batch.lane }) : t('batch.no_lane')),
+      h('label', { class: 'muted', for: 'bind-lane' }, batch.lane ? t('batch.on_lane', { lane: batch.lane }) : t('batch.no_lane')),
       sel,
       h('button', { class: 'btn', type: 'button', id: 'bind', onclick: () => act(() => put('/lanes/' + encodeURIComponent(sel.value), { batch_id: batch.id }), 'batch.bound') }, t('batch.bind')));
   }
