@@ -30,7 +30,10 @@ pub fn status(conn: &Connection) -> rusqlite::Result<serde_json::Value> {
 }
 
 /// Delivery state of one posted batch for the batch JSON (None: nothing queued).
-pub fn batch_delivery(conn: &Connection, batch_id: &str) -> rusqlite::Result<Option<serde_json::Value>> {
+pub fn batch_delivery(
+    conn: &Connection,
+    batch_id: &str,
+) -> rusqlite::Result<Option<serde_json::Value>> {
     let _ = (conn, batch_id);
     Ok(None)
 }
