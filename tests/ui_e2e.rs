@@ -6,138 +6,20 @@
 //! to banner on screen, p50/p99 over 200 scans) come from the ignored test `lane_scan_latency`:
 //!   cargo test --release --test ui_e2e -- --ignored --nocapture lane_scan_latency
 
-mod common;
+#[path = "ui/station.rs"]
+mod station;
 #[path = "ui/webdriver.rs"]
 mod webdriver;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use tokio::sync::watch;
 
-use scanstation::app::App;
-use scanstation::config::Config;
+use station::{Api, UiStation, PIN, PROJECT};
 use webdriver::{ensure_chromium, Browser};
 
 const T: Duration = Duration::from_secs(10);
-
-/// A station serving on a fixed port, so it can be stopped and started again on the same address
-/// with the same database (the browser must reconnect by itself).
-struct UiStation {
-    dir: tempfile::TempDir,
-    port: u16,
-    base: String,
-    shutdown: watch::Sender<bool>,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl UiStation {
-    async fn start(idle_lock_seconds: u64) -> UiStation {
-        let dir = tempfile::tempdir().unwrap();
-        let text = config(dir.path(), idle_lock_seconds);
-        std::fs::write(dir.path().join("scanstation.toml"), &text).unwrap();
-        let settings = Config::parse(&text, Path::new("ui.toml"))
-            .unwrap()
-            .check()
-            .unwrap();
-        let store = scanstation::store::Store::open(&settings.raw.storage.database).unwrap();
-        store
-            .with(|conn| {
-                scanstation::import::import_path(
-                    conn,
-                    &common::fixture("station"),
-                    &scanstation::import::ImportOptions { projects: vec![] },
-                )
-            })
-            .unwrap();
-        drop(store);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (shutdown, handle) = Self::serve(dir.path(), listener);
-        UiStation {
-            dir,
-            port,
-            base: format!("http://127.0.0.1:{port}"),
-            shutdown,
-            handle: Some(handle),
-        }
-    }
-
-    fn serve(
-        dir: &Path,
-        listener: tokio::net::TcpListener,
-    ) -> (
-        watch::Sender<bool>,
-        tokio::task::JoinHandle<anyhow::Result<()>>,
-    ) {
-        let text = std::fs::read_to_string(dir.join("scanstation.toml")).unwrap();
-        let settings = Config::parse(&text, Path::new("ui.toml"))
-            .unwrap()
-            .check()
-            .unwrap();
-        let store = scanstation::store::Store::open(&settings.raw.storage.database).unwrap();
-        let app = App::new(settings, store);
-        let (tx, rx) = watch::channel(false);
-        let handle = tokio::spawn(scanstation::daemon::run(app, listener, rx));
-        (tx, handle)
-    }
-
-    async fn stop_server(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(h) = self.handle.take() {
-            tokio::time::timeout(Duration::from_secs(10), h)
-                .await
-                .expect("server stops within 10 s")
-                .unwrap()
-                .unwrap();
-        }
-    }
-
-    /// Start again on the same port with the same database.
-    async fn restart_server(&mut self) {
-        let deadline = Instant::now() + T;
-        let listener = loop {
-            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
-                Ok(l) => break l,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("cannot bind port {} again: {e}", self.port),
-            }
-        };
-        let (tx, handle) = Self::serve(self.dir.path(), listener);
-        self.shutdown = tx;
-        self.handle = Some(handle);
-    }
-
-    fn api(&self) -> common::Api {
-        common::Api {
-            base: format!("{}/api/v1", self.base),
-            http: reqwest::Client::new(),
-            cookie: None,
-        }
-    }
-
-    async fn supervisor(&self) -> common::Api {
-        let mut api = self.api();
-        let (s, b) = api.login(common::PIN).await;
-        assert_eq!(s, 200, "{b}");
-        api
-    }
-
-    async fn stop(mut self) {
-        self.stop_server().await;
-    }
-}
-
-fn config(dir: &Path, idle_lock_seconds: u64) -> String {
-    common::config_text(dir, "").replace(
-        "idle_lock_seconds = 120",
-        &format!("idle_lock_seconds = {idle_lock_seconds}"),
-    )
-}
 
 fn init() -> bool {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -171,18 +53,23 @@ async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
 }
 
 /// Create a batch of Hot Meals for P1 today over the API and bind it to `lane`.
-async fn batch_on_lane(api: &common::Api, lane: &str) -> String {
+async fn batch_on_lane(api: &Api, lane: &str) -> String {
     let (_, status) = api.get("/status").await;
     let today = status["today"].as_str().unwrap().to_string();
-    let id = api
-        .new_batch(json!({"project_id": "P1", "service_code": "484", "service_date": today, "lane": lane}))
+    let (s, b) = api
+        .post(
+            "/batches",
+            json!({"project_id": PROJECT, "service_code": "484", "service_date": today}),
+        )
         .await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["id"].as_str().unwrap().to_string();
     let (s, b) = api.put(&format!("/lanes/{lane}"), json!({"batch_id": id})).await;
     assert!(s.is_success(), "{b}");
     id
 }
 
-async fn scan(api: &common::Api, lane: &str, code: &str) -> Value {
+async fn scan(api: &Api, lane: &str, code: &str) -> Value {
     let (s, b) = api
         .post(&format!("/lanes/{lane}/scans"), json!({ "code": code }))
         .await;
@@ -247,9 +134,9 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
     assert!(b.text("#banner").await.unwrap().contains("Ready"));
 
     let cases = [
-        ("C1", "ok", "OK", Some("Maria G."), "rgb(11, 107, 46)"),
-        ("C2", "no_open_enrollment", "Not enrolled", Some("John S."), "rgb(180, 35, 24)"),
-        ("C1", "duplicate", "Already served", Some("Maria G."), "rgb(245, 183, 0)"),
+        ("C001", "ok", "OK", Some("Maria G."), "rgb(11, 107, 46)"),
+        ("C006", "no_open_enrollment", "Not enrolled", Some("Keisha W."), "rgb(180, 35, 24)"),
+        ("C001", "duplicate", "Already served", Some("Maria G."), "rgb(245, 183, 0)"),
         ("NOSUCH", "unknown_client", "Card not recognised", None, "rgb(75, 85, 99)"),
         ("!!", "invalid_code", "Unreadable card", None, "rgb(75, 85, 99)"),
     ];
@@ -285,7 +172,7 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
     // Served counts OK entries only; nothing more than first name and last initial is shown.
     assert_eq!(b.text("#served-n").await.unwrap(), "1");
     let page = b.text("body").await.unwrap();
-    for surname in ["Gonzalez", "Smith"] {
+    for surname in ["Gonzalez", "Washington"] {
         assert!(!page.contains(surname), "{surname} on the public screen");
     }
     // Falls back to Ready after a few seconds.
@@ -320,7 +207,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     )
     .await
     .unwrap();
-    login(&b, common::PIN).await;
+    login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();
     assert!(b.text("#lock").await.unwrap().contains("Maria"));
 
@@ -337,7 +224,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
         .unwrap();
     assert_eq!(form, json!([status["today"], "1", "0.00"]));
     b.js(
-        "const s = document.getElementById('f-project'); s.value = 'P1'; s.dispatchEvent(new Event('change'));\
+        "const s = document.getElementById('f-project'); s.value = '1001'; s.dispatchEvent(new Event('change'));\
          const l = document.getElementById('f-lane'); l.value = 'main'; l.dispatchEvent(new Event('change'));",
         vec![],
     )
@@ -349,7 +236,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     assert_eq!(b.text("#batch-title").await.unwrap(), "Lunch");
 
     // Scans arrive live: two OK, three flagged.
-    for code in ["C1", "C2", "C3", "C1", "NOSUCH"] {
+    for code in ["C001", "C006", "C002", "C001", "NOSUCH"] {
         scan(&api, "main", code).await;
     }
     b.wait(
@@ -434,7 +321,7 @@ async fn supervisor_screens_lock_after_idle_time() {
     let st = UiStation::start(2).await;
     let b = Browser::start(800, 480).await.unwrap();
     b.goto(&format!("{}/#batches", st.base)).await.unwrap();
-    login(&b, common::PIN).await;
+    login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();
     // No touch for idle_lock_seconds: back to the PIN pad, and the session is gone server-side.
     b.wait_visible("#pin-dots", T).await.unwrap();
@@ -448,7 +335,7 @@ async fn supervisor_screens_lock_after_idle_time() {
         .unwrap();
     assert_eq!(s, 401);
     // Locking by hand works too.
-    login(&b, common::PIN).await;
+    login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();
     b.tap("#lock").await.unwrap();
     b.wait_visible("#pin-dots", T).await.unwrap();
@@ -487,7 +374,7 @@ async fn spanish_on_screen() {
             .unwrap(),
         "es"
     );
-    scan(&api, "main", "C2").await;
+    scan(&api, "main", "C006").await;
     wait_banner(&b, "no_open_enrollment", 0).await;
     assert!(b.text("#banner").await.unwrap().contains("No inscrito"));
     // The choice sticks for the supervisor screens.
@@ -525,9 +412,9 @@ async fn lane_screen_reconnects_after_a_daemon_restart() {
     )
     .await
     .unwrap();
-    scan(&st.api(), "main", "C3").await;
+    scan(&st.api(), "main", "C002").await;
     wait_banner(&b, "ok", 0).await;
-    assert_eq!(b.text("#banner-name").await.unwrap(), "Ana L.");
+    assert_eq!(b.text("#banner-name").await.unwrap(), "James O.");
     b.quit().await;
     st.stop().await;
 }
@@ -564,9 +451,9 @@ async fn screenshots_of_every_screen() {
         shot(&b, "lane-ready", size).await;
         let mut seq = 0;
         for (code, verdict) in [
-            ("C1", "ok"),
-            ("C4", "no_open_enrollment"),
-            ("C1", "duplicate"),
+            ("C001", "ok"),
+            ("C006", "no_open_enrollment"),
+            ("C001", "duplicate"),
             ("NOSUCH", "unknown_client"),
             ("!!", "invalid_code"),
         ] {
@@ -575,7 +462,7 @@ async fn screenshots_of_every_screen() {
             shot(&b, &format!("lane-{verdict}"), size).await;
         }
         b.tap(".lane-foot button[lang=\"es\"]").await.unwrap();
-        scan(&api, &lane, "C6").await;
+        scan(&api, &lane, "C002").await;
         wait_banner(&b, "ok", seq).await;
         shot(&b, "lane-ok-es", size).await;
         b.tap(".lane-foot button[lang=\"en\"]").await.unwrap();
@@ -584,10 +471,10 @@ async fn screenshots_of_every_screen() {
         b.wait_visible("#pin-dots", T).await.unwrap();
         b.tap("[data-key=\"2\"]").await.unwrap();
         shot(&b, "pin", size).await;
-        login(&b, &common::PIN[1..]).await;
+        login(&b, &PIN[1..]).await;
         b.wait_visible("#new-batch", T).await.unwrap();
         // Leave an unassigned scan for the batches screen.
-        scan(&api, "nobatch", "C3").await;
+        scan(&api, "nobatch", "C002").await;
         b.goto(&format!("{}/?lane={lane}#batches", st.base)).await.unwrap();
         b.wait_visible("#unassigned", T).await.unwrap();
         shot(&b, "batches", size).await;
@@ -654,7 +541,7 @@ async fn lane_scan_latency() {
     )
     .await
     .unwrap();
-    let codes = ["C1", "C2", "C3", "C6", "NOSUCH", "!!"];
+    let codes = ["C001", "C006", "C002", "C006", "NOSUCH", "!!"];
     let mut seq = 0;
     let mut ms = Vec::new();
     for i in 0..200 {

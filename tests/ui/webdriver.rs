@@ -196,7 +196,7 @@ impl Browser {
     /// Poll a script until it returns something truthy; fail with `what` after `timeout`.
     pub async fn wait(&self, what: &str, script: &str, timeout: Duration) -> Result<Value> {
         let deadline = Instant::now() + timeout;
-        let mut last = Value::Null;
+        let mut last;
         loop {
             match self.js(script, vec![]).await {
                 Ok(v) if truthy(&v) => return Ok(v),
