@@ -424,7 +424,8 @@ async fn screenshots_of_every_screen() {
     if !init() {
         return;
     }
-    let st = UiStation::start(120).await;
+    // One batch per screen size, the same client in each: duplicates only within a batch.
+    let st = UiStation::start_with(120, "[hmis]\nduplicate_scope = \"batch\"").await;
     let api = st.supervisor().await;
     for size in [(800, 480), (1280, 800), (480, 800)] {
         let (w, h) = size;

@@ -35,7 +35,7 @@ fn cheap_hash(pin: &str) -> String {
         .to_string()
 }
 
-fn config_text(dir: &Path, idle_lock_seconds: u64) -> String {
+fn config_text(dir: &Path, idle_lock_seconds: u64, extra: &str) -> String {
     format!(
         r#"
 [station]
@@ -63,6 +63,7 @@ units = 1
 unit_value = "25.00"
 hud_record_type = 200
 hud_type_provided = 200
+{extra}
 "#,
         db = dir.join("station.db").display(),
         hash = cheap_hash(PIN),
@@ -79,11 +80,16 @@ pub struct UiStation {
 
 impl UiStation {
     pub async fn start(idle_lock_seconds: u64) -> UiStation {
+        Self::start_with(idle_lock_seconds, "").await
+    }
+
+    /// `extra` is appended to the config text.
+    pub async fn start_with(idle_lock_seconds: u64, extra: &str) -> UiStation {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(
             dir.path().join("scanstation.toml"),
-            config_text(dir.path(), idle_lock_seconds),
+            config_text(dir.path(), idle_lock_seconds, extra),
         )
         .expect("write config");
         let app = Self::app(dir.path());

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Make sure Debian's chromium and chromium-driver are installed; installs them with apt-get when
 /// missing (the test command runs as root). Returns false, after printing why, when they cannot be.
@@ -250,15 +250,24 @@ impl Browser {
             .map(|_| ())
     }
 
-    /// Wait for the element to be visible and enabled, then click it.
+    /// Wait for the element to be visible and enabled, then click it. A page that re-rendered
+    /// between finding and clicking (stale element) is retried until the deadline.
     pub async fn tap(&self, css: &str) -> Result<()> {
         let script = format!(
             "const e = document.querySelector({}); return !!(e && e.getClientRects().length && !e.disabled);",
             serde_json::to_string(css).unwrap_or_default()
         );
-        self.wait(&format!("{css} clickable"), &script, Duration::from_secs(10))
-            .await?;
-        self.click(css).await
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.wait(&format!("{css} clickable"), &script, Duration::from_secs(10))
+                .await?;
+            match self.click(css).await {
+                Err(e) if e.0.contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                r => return r,
+            }
+        }
     }
 
     /// Type text into a field (after clearing it).

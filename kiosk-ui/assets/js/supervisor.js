@@ -198,9 +198,15 @@ export function batchScreen(el, ctx, id) {
   let alive = true;
   const path = '/batches/' + encodeURIComponent(id);
 
+  let shown = '';
   async function load() {
     try {
-      batch = await get(path);
+      const b = await get(path);
+      // Re-render only on a change, so a touch in progress never lands on a replaced button.
+      const txt = JSON.stringify(b);
+      if (txt === shown && batch) return;
+      shown = txt;
+      batch = b;
       if (alive) render();
     } catch (e) {
       if (e.status === 404) { mount(el, h('p', { class: 'pad' }, t('batch.not_found')), h('a', { class: 'btn', href: '#batches' }, t('nav.batches'))); return; }
