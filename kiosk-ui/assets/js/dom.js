@@ -65,9 +65,16 @@ export function confirmDialog({ title, body, ok, cancel, danger }) {
 }
 
 let toastTimer = 0;
+let toastAt = 0;
 export function toast(text, kind) {
   const box = document.getElementById('toasts');
+  toastAt = Date.now();
   mount(box, h('div', { class: 'toast ' + (kind || ''), onclick: () => clear(box) }, text));
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => clear(box), 5000);
+}
+
+/// On navigation: drop a toast that belongs to the screen being left (shown a while ago).
+export function dropOldToast() {
+  if (Date.now() - toastAt > 1500) clear(document.getElementById('toasts'));
 }

@@ -2,7 +2,7 @@
 //   /            lane screen of lane "main";  /?lane=NAME another lane
 //   #batches  #new  #batch/ID  #batch/ID/lost  #batch/ID/roster  #status   (supervisor)
 
-import { h, mount, toast } from './dom.js';
+import { h, mount, toast, dropOldToast } from './dom.js';
 import { initI18n, t, setLang, otherLang, onLangChange } from './i18n.js';
 import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api.js';
 import { laneScreen } from './lane.js';
@@ -79,6 +79,7 @@ function showPin(reason) {
 }
 
 async function route() {
+  dropOldToast();
   const hash = location.hash.replace(/^#\/?/, '');
   if (!hash) { showLane(); return; }
   if (!session) {

@@ -243,7 +243,7 @@ export function batchScreen(el, ctx, id) {
           isOpen ? laneBox() : (b.lane ? h('p', { class: 'muted' }, t('batch.on_lane', { lane: b.lane })) : null)),
         h('div', { class: 'counts big' },
           h('span', { class: 'vchip vc-ok', id: 'count-ok' }, t('batch.count_ok', { n: c.ok })),
-          h('span', { class: 'vchip vc-no_open_enrollment', id: 'count-flagged' }, t('batch.count_flagged', { n: c.flagged })),
+          h('span', { class: 'vchip ' + (c.flagged ? 'vc-no_open_enrollment' : 'vc-removed'), id: 'count-flagged' }, t('batch.count_flagged', { n: c.flagged })),
           h('span', { class: 'vchip vc-removed', id: 'count-removed' }, t('batch.count_removed', { n: c.removed })))),
       isOpen ? null : h('section', { class: 'notice ok', id: 'posted' },
         h('p', null, t('batch.posted_at', { time: fmtDateTime(b.posted_at), by: b.posted_by || '' })),
@@ -466,7 +466,7 @@ export function statusScreen(el, ctx) {
             kv(t('status.unassigned'), String(s.unassigned ?? 0)))),
         h('section', { class: 'card col' },
           h('h2', null, t('status.scanners')),
-          (s.scanners || []).length === 0 ? h('p', { class: 'muted' }, t('lane.no_scanners')) :
+          (s.scanners || []).length === 0 ? h('p', { class: 'muted' }, t('status.no_scanners')) :
             h('ul', { class: 'list' }, s.scanners.map((sc) => h('li', { class: 'row wrap' },
               h('span', { class: 'chip ' + (sc.state === 'connected' ? 'chip-ok' : sc.state === 'busy' ? 'chip-warn' : 'chip-bad') },
                 h('span', { class: 'dot', 'aria-hidden': 'true' }), t('scanner.' + sc.state)),
