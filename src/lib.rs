@@ -6,8 +6,11 @@
 
 pub mod app;
 pub mod config;
+pub mod daemon;
 pub mod demo;
 pub mod domain;
+pub mod error;
+pub mod export;
 pub mod import;
 pub mod logging;
 pub mod scanners;
