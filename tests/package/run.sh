@@ -208,8 +208,10 @@ has_groups() { # pid: the daemon carries the gids of input and dialout
     echo "  $groups (input=$gi dialout=$gd)"
     grep -qw "$gi" <<<"$groups" && grep -qw "$gd" <<<"$groups"
 }
-backup_works() {
-    inside sqlite3 /var/lib/scanstation/scanstation.db ".backup /root/backup.db" &&
+backup_works() { # exactly as docs/IT.md says
+    inside runuser -u scanstation -- sqlite3 /var/lib/scanstation/scanstation.db \
+        ".backup /var/lib/scanstation/backup.db" &&
+        inside mv /var/lib/scanstation/backup.db /root/backup.db &&
         [ "$(inside sqlite3 /root/backup.db 'PRAGMA integrity_check')" = ok ]
 }
 T_READY=$(date +%s)
