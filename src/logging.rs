@@ -102,7 +102,8 @@ impl Filter {
 
     fn allows(&self, meta: &Metadata) -> bool {
         let t = meta.target();
-        let own = t == "scanstation" || t.starts_with("scanstation::") || t.starts_with("scanstation_");
+        let own =
+            t == "scanstation" || t.starts_with("scanstation::") || t.starts_with("scanstation_");
         meta.level() <= if own { self.own } else { self.others }
     }
 
@@ -157,7 +158,13 @@ impl Log for StderrLog {
 /// `2026-11-22T21:30:00.123Z INFO  target: message key=value ...\n`
 fn format_line(record: &Record, now: &chrono::DateTime<chrono::Utc>) -> String {
     let mut line = now.format("%Y-%m-%dT%H:%M:%S%.3fZ ").to_string();
-    let _ = write!(line, "{:<5} {}: {}", record.level(), record.target(), record.args());
+    let _ = write!(
+        line,
+        "{:<5} {}: {}",
+        record.level(),
+        record.target(),
+        record.args()
+    );
     push_key_values(&mut line, record);
     line.push('\n');
     line
@@ -181,7 +188,11 @@ fn format_journal_stream(record: &Record) -> String {
 fn push_key_values(line: &mut String, record: &Record) {
     struct Visitor<'a>(&'a mut String);
     impl<'kvs> VisitSource<'kvs> for Visitor<'_> {
-        fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
+        fn visit_pair(
+            &mut self,
+            key: kv::Key<'kvs>,
+            value: kv::Value<'kvs>,
+        ) -> Result<(), kv::Error> {
             let value = value.to_string();
             let plain = !value.is_empty()
                 && !value
@@ -221,7 +232,9 @@ mod tests {
 
     #[test]
     fn stderr_line_is_readable_with_fields() {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 21, 30, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 21, 30, 0)
+            .unwrap();
         let line = with_record(
             Level::Info,
             "scanstation::batch",
@@ -237,9 +250,12 @@ mod tests {
 
     #[test]
     fn journal_stream_line_carries_priority() {
-        let line = with_record(Level::Warn, "scanstation::upstream", &[("status", "503")], |r| {
-            format_journal_stream(r)
-        });
+        let line = with_record(
+            Level::Warn,
+            "scanstation::upstream",
+            &[("status", "503")],
+            |r| format_journal_stream(r),
+        );
         assert_eq!(
             line,
             "<4>scanstation::upstream: batch 7f3c posted: 41 services status=503\n"
