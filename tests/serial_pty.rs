@@ -15,8 +15,11 @@ use scanstation::app::ScannerState;
 use scanstation::scanners::{spawn_all, ScanSink};
 use serial_support::*;
 
+/// (lane, raw, source) of each code handed over.
+type Handed = Vec<(String, String, &'static str)>;
+
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(String, String, &'static str)>>>);
+struct Recorder(Arc<Mutex<Handed>>);
 
 impl ScanSink for Recorder {
     async fn scan(&self, lane: &str, raw: &str, source: &'static str) -> Result<(), String> {

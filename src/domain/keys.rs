@@ -537,10 +537,16 @@ mod tests {
             } else if let Some(rest) = line.strip_prefix("expect drop ") {
                 let mut it = rest.split_whitespace();
                 let r = reason(it.next().expect("reason"));
-                let chars = it.next().and_then(|c| c.parse().ok()).expect(&at());
+                let chars = it
+                    .next()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or_else(|| panic!("{}: chars", at()));
                 f.expect.push(KeyOutput::Dropped { reason: r, chars });
             } else if let Some(ms) = line.strip_prefix("gap_ms ") {
-                f.gap_ms = ms.trim().parse().expect(&at());
+                f.gap_ms = ms
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{}: {e}", at()));
             } else if line == "caps_lock_led on" {
                 f.caps_lock_led = true;
             } else if line == "unplug" {
@@ -549,10 +555,10 @@ mod tests {
                 let p: Vec<&str> = line.split_whitespace().collect();
                 assert_eq!(p.len(), 4, "{}: want `time_us type code value`", at());
                 f.steps.push(Step::Event(KeyEvent::new(
-                    p[0].parse().expect(&at()),
-                    p[1].parse().expect(&at()),
-                    p[2].parse().expect(&at()),
-                    p[3].parse().expect(&at()),
+                    p[0].parse().unwrap_or_else(|e| panic!("{}: {e}", at())),
+                    p[1].parse().unwrap_or_else(|e| panic!("{}: {e}", at())),
+                    p[2].parse().unwrap_or_else(|e| panic!("{}: {e}", at())),
+                    p[3].parse().unwrap_or_else(|e| panic!("{}: {e}", at())),
                 )));
             }
         }

@@ -243,10 +243,12 @@ pub async fn run(
             match open_and_grab(&sel, &mut shutdown).await {
                 Opened::Shutdown => break,
                 Opened::Failed(state, reason) => {
-                    if status.set(state, Some(reason.clone()), None)
-                        && state != ScannerState::Missing
-                    {
-                        log::warn!("scanner {name}: {reason}");
+                    if status.set(state, Some(reason.clone()), None) {
+                        if state == ScannerState::Missing {
+                            log::info!("scanner {name} missing: {reason}");
+                        } else {
+                            log::warn!("scanner {name}: {reason}");
+                        }
                     }
                 }
                 Opened::Grabbed(path, dev) => {
@@ -355,5 +357,47 @@ async fn read_device(
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_from_config() {
+        let p = Path::new("/dev/input/by-id/usb-Symbol-event-kbd");
+        assert!(matches!(
+            Selector::from_config(Some(p), Some("05e0:1200")),
+            Some(Selector::Path(x)) if x == p
+        ));
+        assert!(matches!(
+            Selector::from_config(None, Some("05e0:1200")),
+            Some(Selector::VendorProduct(0x05e0, 0x1200))
+        ));
+        assert!(matches!(
+            Selector::from_config(None, Some(" 5e0:A ")),
+            Some(Selector::VendorProduct(0x05e0, 0x000a))
+        ));
+        // Not hex, or too long: a name.
+        assert!(matches!(
+            Selector::from_config(None, Some("Scanner:Left")),
+            Some(Selector::Name(n)) if n == "Scanner:Left"
+        ));
+        assert!(matches!(
+            Selector::from_config(None, Some("12345:1")),
+            Some(Selector::Name(_))
+        ));
+        assert!(Selector::from_config(None, None).is_none());
+    }
+
+    #[test]
+    fn selector_matches() {
+        let vp = Selector::VendorProduct(0x05e0, 0x1200);
+        assert!(vp.matches("anything", 0x05e0, 0x1200));
+        assert!(!vp.matches("anything", 0x05e0, 0x1201));
+        let name = Selector::Name("bar code".into());
+        assert!(name.matches("Symbol Bar Code Scanner", 1, 2));
+        assert!(!name.matches("AT Translated Set 2 keyboard", 1, 2));
     }
 }

@@ -127,8 +127,12 @@ pub async fn run(
             }
             Err(e) => {
                 let (state, reason) = open_error(&e, &opts.path);
-                if status.set(state, Some(reason.clone()), None) && state != ScannerState::Missing {
-                    log::warn!("scanner {name}: {reason}");
+                if status.set(state, Some(reason.clone()), None) {
+                    if state == ScannerState::Missing {
+                        log::info!("scanner {name} missing: {reason}");
+                    } else {
+                        log::warn!("scanner {name}: {reason}");
+                    }
                 }
             }
         }
