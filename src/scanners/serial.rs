@@ -61,6 +61,13 @@ fn open_error(e: &tokio_serial::Error, path: &std::path::Path) -> (ScannerState,
             "another program holds the port".to_string(),
         ),
         K::NoDevice => (ScannerState::Busy, format!("port busy: {}", e.description)),
+        // A node left behind by an unplugged device, until its last user closes it.
+        K::Unknown
+            if e.description.contains("No such device")
+                || e.description.contains("Input/output error") =>
+        {
+            (ScannerState::Missing, "device gone (unplugged)".into())
+        }
         K::Io(Io::PermissionDenied) => (
             ScannerState::Error,
             "permission denied (the service user needs the dialout group)".into(),
