@@ -470,10 +470,7 @@ impl Config {
                 None => {
                     bad(
                         &key("unit"),
-                        format!(
-                            "{:?} is not one of count, dollars, minutes, hours",
-                            s.unit
-                        ),
+                        format!("{:?} is not one of count, dollars, minutes, hours", s.unit),
                     );
                     Unit::Count
                 }
@@ -554,7 +551,10 @@ impl Config {
                         );
                     }
                 }
-                other => bad(&key("kind"), format!("{other:?} is not \"serial\" or \"hid\"")),
+                other => bad(
+                    &key("kind"),
+                    format!("{other:?} is not \"serial\" or \"hid\""),
+                ),
             }
             if !crate::domain::lane::valid_lane_name(&s.lane) {
                 bad(

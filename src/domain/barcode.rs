@@ -138,7 +138,14 @@ mod tests {
     #[test]
     fn terminators_are_dropped() {
         let r = BarcodeRules::default();
-        for raw in ["123456\r\n", "123456\r", "123456\n", "123456\t", "  123456  ", "123456"] {
+        for raw in [
+            "123456\r\n",
+            "123456\r",
+            "123456\n",
+            "123456\t",
+            "  123456  ",
+            "123456",
+        ] {
             assert_eq!(r.client_id(raw).unwrap(), "123456", "{raw:?}");
         }
     }
@@ -151,7 +158,10 @@ mod tests {
         assert_eq!(r.client_id("\r\n").unwrap_err(), BarcodeError::Empty);
         assert_eq!(r.client_id("12 34").unwrap_err(), BarcodeError::NoMatch);
         assert_eq!(r.client_id("é123").unwrap_err(), BarcodeError::NoMatch);
-        assert_eq!(r.client_id(&"9".repeat(33)).unwrap_err(), BarcodeError::NoMatch);
+        assert_eq!(
+            r.client_id(&"9".repeat(33)).unwrap_err(),
+            BarcodeError::NoMatch
+        );
         assert!(r.client_id(&"9".repeat(32)).is_ok());
     }
 
@@ -172,7 +182,10 @@ mod tests {
         let r = rules("", "", r"^(?P<id>\d{2,20})$", CheckDigit::Mod10);
         // 7992739871 + check digit 3 is the textbook Luhn example.
         assert_eq!(r.client_id("79927398713").unwrap(), "7992739871");
-        assert_eq!(r.client_id("79927398710").unwrap_err(), BarcodeError::CheckDigit);
+        assert_eq!(
+            r.client_id("79927398710").unwrap_err(),
+            BarcodeError::CheckDigit
+        );
         assert_eq!(luhn_check_digit("7992739871"), Some('3'));
         let r = rules("", "", r"^(?P<id>[A-Z0-9]+)$", CheckDigit::Mod10);
         assert_eq!(r.client_id("AB12").unwrap_err(), BarcodeError::CheckDigit);

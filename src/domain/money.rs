@@ -34,7 +34,17 @@ mod tests {
         assert_eq!(parse_money("5").unwrap(), "5.00");
         assert_eq!(parse_money("5.5").unwrap(), "5.50");
         assert_eq!(parse_money("007.25").unwrap(), "7.25");
-        for bad in ["", "-1", "1.234", "1.", ".5", "1,00", "abc", "1e3", "9999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1.",
+            ".5",
+            "1,00",
+            "abc",
+            "1e3",
+            "9999999999999",
+        ] {
             assert!(parse_money(bad).is_err(), "{bad}");
         }
     }

@@ -288,7 +288,10 @@ mod tests {
     #[test]
     fn invalid_code_first() {
         let f = ClientFacts::default();
-        assert_eq!(verdict(&f, true, &terms("2024-05-01")).verdict, Verdict::InvalidCode);
+        assert_eq!(
+            verdict(&f, true, &terms("2024-05-01")).verdict,
+            Verdict::InvalidCode
+        );
     }
 
     #[test]
@@ -300,7 +303,10 @@ mod tests {
             served_elsewhere: true,
             enrollments: vec![],
         };
-        assert_eq!(verdict(&f, true, &terms("2024-05-01")).verdict, Verdict::UnknownClient);
+        assert_eq!(
+            verdict(&f, true, &terms("2024-05-01")).verdict,
+            Verdict::UnknownClient
+        );
     }
 
     #[test]
@@ -348,7 +354,9 @@ mod tests {
             enr("E2", "P", "2024-02-01", None),
         ]);
         assert_eq!(
-            verdict(&f, false, &terms("2024-05-01")).enrollment_id.as_deref(),
+            verdict(&f, false, &terms("2024-05-01"))
+                .enrollment_id
+                .as_deref(),
             Some("E3")
         );
         let tie = known(vec![
@@ -357,7 +365,9 @@ mod tests {
         ]);
         // Greatest by string comparison of the HMIS ID.
         assert_eq!(
-            verdict(&tie, false, &terms("2024-05-01")).enrollment_id.as_deref(),
+            verdict(&tie, false, &terms("2024-05-01"))
+                .enrollment_id
+                .as_deref(),
             Some("E9")
         );
     }
@@ -386,7 +396,10 @@ mod tests {
     #[test]
     fn duplicate_wins_over_no_open_enrollment() {
         let f = known(vec![]);
-        assert_eq!(verdict(&f, true, &terms("2024-05-01")).verdict, Verdict::Duplicate);
+        assert_eq!(
+            verdict(&f, true, &terms("2024-05-01")).verdict,
+            Verdict::Duplicate
+        );
     }
 
     #[test]
@@ -420,8 +433,14 @@ mod tests {
             check_post(BatchState::Open, &[Ok, Duplicate, NoOpenEnrollment]),
             Err(BatchRefusal::Flagged(2))
         );
-        assert_eq!(check_post(BatchState::Open, &[]), Err(BatchRefusal::NothingOk));
-        assert_eq!(check_post(BatchState::Posted, &[Ok]), Err(BatchRefusal::Frozen));
+        assert_eq!(
+            check_post(BatchState::Open, &[]),
+            Err(BatchRefusal::NothingOk)
+        );
+        assert_eq!(
+            check_post(BatchState::Posted, &[Ok]),
+            Err(BatchRefusal::Frozen)
+        );
         assert_eq!(ensure_open(BatchState::Posted), Err(BatchRefusal::Frozen));
     }
 
