@@ -11,6 +11,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::store::batches::{self, ScanOutcome};
 use crate::store::Store;
 
 /// A live event for `GET /api/v1/events` (server-sent events): `event: {name}`, `data: {data}`.
@@ -77,6 +79,7 @@ pub struct AppInner {
     pub scanners: ScannerBoard,
     /// Woken when a post queues deliveries (or a supervisor retries one).
     pub outbox_notify: tokio::sync::Notify,
+    pub sessions: crate::web::auth::Sessions,
     pub started_at: DateTime<Utc>,
 }
 
@@ -100,6 +103,7 @@ impl App {
             events,
             scanners: ScannerBoard::default(),
             outbox_notify: tokio::sync::Notify::new(),
+            sessions: crate::web::auth::Sessions::default(),
             started_at: Utc::now(),
         }))
     }
@@ -112,5 +116,71 @@ impl App {
     /// Today's date in the station's time zone.
     pub fn today(&self) -> NaiveDate {
         Utc::now().with_timezone(&self.settings.tz).date_naive()
+    }
+}
+
+/// Longest raw scan kept; longer input is refused with a clear error (scanners cap frames first).
+pub const MAX_SCAN_LEN: usize = 1024;
+
+impl App {
+    /// A scan from any source on `lane`: scan log first, then verdict, then the `scan` event.
+    /// `source`: "hid", "serial", "api" (lane scan API), "stdin" (demo).
+    pub async fn scan(&self, lane: &str, raw: &str, source: &str) -> AppResult<ScanOutcome> {
+        batches::check_lane(lane)?;
+        if raw.len() > MAX_SCAN_LEN {
+            return Err(AppError::Invalid(format!(
+                "a scan is at most {MAX_SCAN_LEN} bytes; this one has {}",
+                raw.len()
+            )));
+        }
+        let app = self.clone();
+        let (lane_owned, raw, source) = (lane.to_string(), raw.to_string(), source.to_string());
+        let outcome = self
+            .store
+            .call(move |conn| batches::record_scan(conn, &app.settings, &lane_owned, &raw, &source))
+            .await?;
+        self.publish_scan(lane, &outcome);
+        Ok(outcome)
+    }
+
+    /// The `scan` event: the entry (display name only) and the batch's served count, or an
+    /// unassigned scan's id and time.
+    pub fn publish_scan(&self, lane: &str, outcome: &ScanOutcome) {
+        match outcome {
+            ScanOutcome::Entry { entry, served } => {
+                log::debug!(
+                    "scan on lane {lane}: {} (batch {}, entry {})",
+                    entry.verdict.as_str(),
+                    entry.batch_id,
+                    entry.id
+                );
+                self.publish(
+                    "scan",
+                    serde_json::json!({
+                        "lane": lane,
+                        "entry": entry,
+                        "batch": {"id": entry.batch_id, "served": served},
+                    }),
+                );
+            }
+            ScanOutcome::Unassigned(u) => {
+                log::info!(
+                    "scan on lane {lane} kept as unassigned (scan {}): no batch open",
+                    u.scan_id
+                );
+                self.publish(
+                    "scan",
+                    serde_json::json!({
+                        "lane": lane,
+                        "unassigned": {"scan_id": u.scan_id, "scanned_at": u.scanned_at},
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Tell live screens that a batch changed (entry removed, reload, post, lane bound).
+    pub fn publish_batch(&self, batch_id: &str) {
+        self.publish("batch", serde_json::json!({ "id": batch_id }));
     }
 }

@@ -3,8 +3,9 @@
 //! WAL with `synchronous=FULL`: a committed scan survives power loss. A busy timeout lets a second
 //! process (`scanstation import` while `serve` runs) write safely; SQLite serialises the writers.
 
+pub mod batches;
+pub mod clients;
 mod migrate;
-pub mod queries;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,13 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use batches::reload_open_batches;
 pub use migrate::migrate;
+
+/// Now as stored in the database: RFC 3339 UTC with milliseconds.
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

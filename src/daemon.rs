@@ -1,0 +1,62 @@
+//! `scanstation serve`: open the store (migrations), bind the HTTP port, start scanners and the
+//! upstream worker, tell systemd we are ready, and stop cleanly on SIGTERM or Ctrl-C.
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::config::Settings;
+use crate::store::Store;
+
+/// The daemon, from a checked config, until SIGTERM/SIGINT.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let store = Store::open(&settings.raw.storage.database)?;
+    let listener = TcpListener::bind(&settings.raw.web.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (web.listen)", settings.raw.web.listen))?;
+    let app = App::new(settings, store);
+    run(app, listener, shutdown_on_signals()?).await
+}
+
+/// Run every part of the station on an already bound listener until `shutdown` turns true.
+pub async fn run(
+    app: App,
+    listener: TcpListener,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let scanners = tokio::spawn(crate::scanners::run(app.clone(), shutdown.clone()));
+    let upstream = tokio::spawn(crate::upstream::run(app.clone(), shutdown.clone()));
+    crate::systemd::notify_ready();
+    log::info!(
+        "scanstation {} started: station {}, http://{addr}, {} scanner(s), upstream {}",
+        env!("CARGO_PKG_VERSION"),
+        app.settings.station_id(),
+        app.settings.raw.scanner.len(),
+        app.settings.raw.upstream.kind
+    );
+    crate::web::serve(app, listener, shutdown).await?;
+    crate::systemd::notify_stopping();
+    // Scanners release their grabs and the worker finishes its write before we exit.
+    let _ = scanners.await;
+    let _ = upstream.await;
+    log::info!("scanstation stopped");
+    Ok(())
+}
+
+/// A shutdown signal that turns true on SIGTERM or SIGINT.
+pub fn shutdown_on_signals() -> anyhow::Result<watch::Receiver<bool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => log::info!("SIGTERM: stopping"),
+            _ = int.recv() => log::info!("SIGINT: stopping"),
+        }
+        let _ = tx.send(true);
+    });
+    Ok(rx)
+}

@@ -1,0 +1,127 @@
+//! Client lookups for the supervisor: lost card search and the roster of a batch.
+//! Answers carry the client ID and the display name (first name, last initial) only.
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::rules;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientHit {
+    pub client_id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterRow {
+    pub client_id: String,
+    pub display_name: String,
+    pub enrollment_id: String,
+    pub in_batch: bool,
+}
+
+fn like_prefix(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Search by PersonalID, or by first-name and last-name prefixes ("mar gon"), optionally with a
+/// date of birth. The last name is only kept as its first three letters, so a longer last-name
+/// prefix is matched on its first three.
+pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> AppResult<Vec<ClientHit>> {
+    let q = q.trim();
+    let dob = dob.map(|d| d.to_string());
+    if q.is_empty() && dob.is_none() {
+        return Err(AppError::Invalid(
+            "give a client ID, name prefixes (\"mar gon\") or a date of birth".into(),
+        ));
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let first = words
+        .first()
+        .map(|w| like_prefix(w))
+        .unwrap_or_else(|| "%".into());
+    let last = words
+        .get(1)
+        .map(|w| like_prefix(&w.to_lowercase().chars().take(3).collect::<String>()))
+        .unwrap_or_else(|| "%".into());
+    let mut stmt = conn.prepare(
+        "SELECT personal_id, first_name, last_initial, 0 AS rank FROM clients
+          WHERE ?1 <> '' AND personal_id = ?1 AND (?4 IS NULL OR dob = ?4)
+         UNION ALL
+         SELECT personal_id, first_name, last_initial, 1 FROM clients
+          WHERE first_name LIKE ?2 ESCAPE '\\' AND last_name_key LIKE ?3 ESCAPE '\\'
+            AND (?4 IS NULL OR dob = ?4) AND personal_id <> ?1
+         ORDER BY rank, first_name COLLATE NOCASE, personal_id LIMIT 50",
+    )?;
+    let rows = stmt.query_map(params![q, first, last, dob], |r| {
+        Ok(ClientHit {
+            client_id: r.get(0)?,
+            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Clients with an open enrollment in the batch's project on its date ("quick services").
+pub fn roster(conn: &Connection, settings: &Settings, batch_id: &str) -> AppResult<Vec<RosterRow>> {
+    let (project, code, date): (String, String, String) = conn
+        .query_row(
+            "SELECT project_id, service_code, service_date FROM batches WHERE id = ?1",
+            [batch_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => AppError::NotFound(format!("batch {batch_id}")),
+            e => e.into(),
+        })?;
+    let bed_night = settings
+        .service(&code)
+        .map(|s| s.is_bed_night())
+        .unwrap_or(false);
+    // Same rule as the verdict: open when entry <= date and (no exit, or date <= exit; bed
+    // nights date < exit). Latest entry date wins, ties by greatest EnrollmentID.
+    let mut stmt = conn.prepare(
+        "WITH open AS (
+             SELECT e.personal_id, e.enrollment_id, e.entry_date
+               FROM enrollments e
+              WHERE e.project_id = ?1 AND e.entry_date <= ?2
+                AND NOT EXISTS (
+                    SELECT 1 FROM exits x WHERE x.enrollment_id = e.enrollment_id
+                       AND (x.exit_date < ?2 OR (?3 AND x.exit_date = ?2))
+                       AND x.exit_date = (SELECT max(y.exit_date) FROM exits y
+                                           WHERE y.enrollment_id = e.enrollment_id))
+         ), best AS (
+             SELECT personal_id, enrollment_id,
+                    row_number() OVER (PARTITION BY personal_id
+                                       ORDER BY entry_date DESC, enrollment_id DESC) AS n
+               FROM open
+         )
+         SELECT c.personal_id, c.first_name, c.last_initial, best.enrollment_id,
+                EXISTS (SELECT 1 FROM entries en WHERE en.batch_id = ?4
+                         AND en.client_id = c.personal_id AND en.removed_at IS NULL)
+           FROM best JOIN clients c ON c.personal_id = best.personal_id
+          WHERE best.n = 1
+          ORDER BY c.first_name COLLATE NOCASE, c.personal_id
+          LIMIT 2000",
+    )?;
+    let rows = stmt.query_map(params![project, date, bed_night, batch_id], |r| {
+        Ok(RosterRow {
+            client_id: r.get(0)?,
+            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+            enrollment_id: r.get(3)?,
+            in_batch: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
