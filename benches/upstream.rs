@@ -35,13 +35,23 @@ fn run(batch_size: usize) {
     app.store.with(|c| {
         let tx = c.transaction().unwrap();
         for b in 0..SERVICES / 100 {
-            post_batch(&tx, &format!("B{b:04}"), 100, batch_size, "http-json", "484", "2024-05-01");
+            post_batch(
+                &tx,
+                &format!("B{b:04}"),
+                100,
+                batch_size,
+                "http-json",
+                "484",
+                "2024-05-01",
+            );
         }
         tx.commit().unwrap();
     });
 
     // The bodies the worker will send, built up front for the bare loop.
-    let deliveries = app.store.with(|c| outbox::list(c, Some("queued"), None, 1_000_000).unwrap());
+    let deliveries = app
+        .store
+        .with(|c| outbox::list(c, Some("queued"), None, 1_000_000).unwrap());
     let bodies: Vec<(String, Vec<u8>)> = app.store.with(|c| {
         deliveries
             .iter()
