@@ -64,7 +64,9 @@ async fn batch_on_lane(api: &Api, lane: &str) -> String {
         .await;
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_string();
-    let (s, b) = api.put(&format!("/lanes/{lane}"), json!({"batch_id": id})).await;
+    let (s, b) = api
+        .put(&format!("/lanes/{lane}"), json!({"batch_id": id}))
+        .await;
     assert!(s.is_success(), "{b}");
     id
 }
@@ -135,10 +137,34 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
 
     let cases = [
         ("C001", "ok", "OK", Some("Maria G."), "rgb(11, 107, 46)"),
-        ("C006", "no_open_enrollment", "Not enrolled", Some("Keisha W."), "rgb(180, 35, 24)"),
-        ("C001", "duplicate", "Already served", Some("Maria G."), "rgb(245, 183, 0)"),
-        ("NOSUCH", "unknown_client", "Card not recognised", None, "rgb(75, 85, 99)"),
-        ("!!", "invalid_code", "Unreadable card", None, "rgb(75, 85, 99)"),
+        (
+            "C006",
+            "no_open_enrollment",
+            "Not enrolled",
+            Some("Keisha W."),
+            "rgb(180, 35, 24)",
+        ),
+        (
+            "C001",
+            "duplicate",
+            "Already served",
+            Some("Maria G."),
+            "rgb(245, 183, 0)",
+        ),
+        (
+            "NOSUCH",
+            "unknown_client",
+            "Card not recognised",
+            None,
+            "rgb(75, 85, 99)",
+        ),
+        (
+            "!!",
+            "invalid_code",
+            "Unreadable card",
+            None,
+            "rgb(75, 85, 99)",
+        ),
     ];
     let mut seq = 0;
     for (code, verdict, text, name, colour) in cases {
@@ -252,11 +278,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
         .await
         .unwrap();
     assert_eq!(post_disabled, json!(true));
-    assert!(b
-        .text("#post-reason")
-        .await
-        .unwrap()
-        .contains("3 flagged"));
+    assert!(b.text("#post-reason").await.unwrap().contains("3 flagged"));
 
     // Filter flagged, then X on one flagged entry (with confirmation).
     b.tap("#filter-flagged").await.unwrap();
@@ -299,7 +321,10 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     b.wait_visible("#posted", T).await.unwrap();
     assert!(b.text("#posted").await.unwrap().contains("Maria"));
     let id = b
-        .js("return decodeURIComponent(location.hash.split('/')[1])", vec![])
+        .js(
+            "return decodeURIComponent(location.hash.split('/')[1])",
+            vec![],
+        )
         .await
         .unwrap();
     let (_, batch) = st
@@ -325,7 +350,11 @@ async fn supervisor_screens_lock_after_idle_time() {
     b.wait_visible("#new-batch", T).await.unwrap();
     // No touch for idle_lock_seconds: back to the PIN pad, and the session is gone server-side.
     b.wait_visible("#pin-dots", T).await.unwrap();
-    assert!(b.text("#pin-msg").await.unwrap().contains("without a touch"));
+    assert!(b
+        .text("#pin-msg")
+        .await
+        .unwrap()
+        .contains("without a touch"));
     let s = b
         .js(
             "return fetch('/api/v1/session').then(r => r.status)",
@@ -380,7 +409,11 @@ async fn spanish_on_screen() {
     // The choice sticks for the supervisor screens.
     b.tap("#to-supervisor").await.unwrap();
     b.wait_visible("#pin-dots", T).await.unwrap();
-    assert!(b.text("#pin-title").await.unwrap().contains("PIN de supervisor"));
+    assert!(b
+        .text("#pin-title")
+        .await
+        .unwrap()
+        .contains("PIN de supervisor"));
     b.quit().await;
     st.stop().await;
 }
@@ -476,13 +509,17 @@ async fn screenshots_of_every_screen() {
         b.wait_visible("#new-batch", T).await.unwrap();
         // Leave an unassigned scan for the batches screen.
         scan(&api, "nobatch", "C002").await;
-        b.goto(&format!("{}/?lane={lane}#batches", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batches", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#unassigned", T).await.unwrap();
         shot(&b, "batches", size).await;
         b.tap("#new-batch").await.unwrap();
         b.wait_visible("#f-create", T).await.unwrap();
         shot(&b, "new-batch", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#entries", T).await.unwrap();
         shot(&b, "batch-review", size).await;
         b.tap("#remove-flagged").await.unwrap();
@@ -499,13 +536,17 @@ async fn screenshots_of_every_screen() {
         b.tap("#roster").await.unwrap();
         b.wait_visible("#roster-list li", T).await.unwrap();
         shot(&b, "roster", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#lc-q", T).await.unwrap();
         b.type_into("#lc-q", "mar g").await.unwrap();
         b.tap("#lc-search").await.unwrap();
         b.wait_visible("#lc-results li", T).await.unwrap();
         shot(&b, "lost-card", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+            .await
+            .unwrap();
         b.tap("#post").await.unwrap();
         b.wait_visible("dialog", T).await.unwrap();
         shot(&b, "confirm-post", size).await;
