@@ -1,39 +1,431 @@
-//! Delivery of posted services to the HMIS, and exports. (Stub: built by the upstream work.)
+//! Delivery of posted services to the HMIS (the outbox worker), the scheduled enrollment pull,
+//! and the supervisor's delivery routes.
+//!
+//! The post queues one outbox row per delivery in its own transaction. [`run`] sends every due
+//! row: `http-json` as `POST {url}/services` with a fixed `Idempotency-Key`, `clienttrack-csv` as a
+//! file dropped into a folder. A row stays `queued` until acknowledged, so nothing is lost: after a
+//! crash the same row (same key, same services) is simply sent again. 408/429/5xx, network and TLS
+//! errors are retried with exponential backoff and jitter (or the server's `Retry-After`) without
+//! end; any other 4xx parks the row as `failed` with the reason until a supervisor retries it.
+
+pub mod api;
+pub mod backoff;
+pub mod filedrop;
+pub mod http;
+pub mod outbox;
+pub mod pull;
+pub mod tls;
+
+use std::time::Duration;
 
 use axum::Router;
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::store::StoreError;
+
+pub use backoff::Backoff;
+use http::Outcome;
+use outbox::Delivery;
 
 /// The outbox worker (and the scheduled enrollment pull), until `shutdown` turns true.
-pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
-    let _ = app;
-    let _ = shutdown.wait_for(|s| *s).await;
+pub async fn run(app: App, shutdown: watch::Receiver<bool>) {
+    run_with(app, shutdown, Backoff::default()).await
 }
 
-/// Extra supervisor routes under /api/v1 (retry parked deliveries, ...).
-pub fn routes() -> Router<App> {
-    Router::new()
-}
-
-/// Outbox totals for `GET /status`.
-pub fn status(conn: &Connection) -> rusqlite::Result<serde_json::Value> {
-    let mut stmt = conn.prepare("SELECT state, count(*) FROM outbox GROUP BY state")?;
-    let mut out = serde_json::json!({"queued": 0, "delivered": 0, "failed": 0});
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (state, n) = row?;
-        out[state] = n.into();
+/// [`run`] with a chosen retry timing (tests use a short one).
+pub async fn run_with(app: App, mut shutdown: watch::Receiver<bool>, backoff: Backoff) {
+    let pull = if app.settings.raw.hmis.import_url.is_some() {
+        Some(tokio::spawn(pull::run(app.clone(), shutdown.clone())))
+    } else {
+        None
+    };
+    let worker = Worker::new(app.clone(), backoff);
+    worker.record_setup().await;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let next = tokio::select! {
+            r = worker.pass() => r,
+            _ = shutdown.changed() => break,
+        };
+        let wait = match next {
+            Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+            Ok(None) => Duration::from_secs(3600),
+            Err(e) => {
+                log::error!("upstream: outbox: {e}");
+                Duration::from_secs(5)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = app.outbox_notify.notified() => {}
+            _ = shutdown.changed() => break,
+        }
     }
-    Ok(out)
+    if let Some(p) = pull {
+        let _ = p.await;
+    }
+}
+
+/// Extra supervisor routes under /api/v1 (retry parked deliveries, list deliveries).
+pub fn routes() -> Router<App> {
+    api::routes()
+}
+
+/// Outbox totals for `GET /status`, with the enrollment pull's state under `enrollment_pull`.
+pub fn status(conn: &Connection) -> rusqlite::Result<serde_json::Value> {
+    let now = Utc::now();
+    let t = outbox::totals(conn, now)?;
+    let mut v = serde_json::to_value(&t).expect("plain data");
+    let setup: Option<String> = meta_get(conn, META_SETUP_ERROR)?;
+    v["setup_error"] = setup.into();
+    v["enrollment_pull"] = pull::status(conn, now)?;
+    Ok(v)
 }
 
 /// Delivery state of one posted batch for the batch JSON (None: nothing queued).
+/// `state` is `failed` if any delivery is parked, else `queued` if any is still on its way, else
+/// `delivered`.
 pub fn batch_delivery(
     conn: &Connection,
     batch_id: &str,
 ) -> rusqlite::Result<Option<serde_json::Value>> {
-    let _ = (conn, batch_id);
-    Ok(None)
+    let rows = outbox::list(conn, None, Some(batch_id), 100_000)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let state = if rows.iter().any(|d| d.state == "failed") {
+        "failed"
+    } else if rows.iter().any(|d| d.state == "queued") {
+        "queued"
+    } else {
+        "delivered"
+    };
+    let services: usize = rows.iter().map(|d| d.service_ids.len()).sum();
+    let deliveries: Vec<serde_json::Value> = rows
+        .iter()
+        .rev()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "kind": d.kind,
+                "state": d.state,
+                "services": d.service_ids.len(),
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "last_error": d.last_error,
+                "delivered_at": d.delivered_at,
+            })
+        })
+        .collect();
+    Ok(Some(serde_json::json!({
+        "state": state,
+        "services": services,
+        "deliveries": deliveries,
+    })))
+}
+
+const META_SETUP_ERROR: &str = "upstream.setup_error";
+
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: Option<&str>) -> rusqlite::Result<()> {
+    match value {
+        Some(v) => conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, v],
+        )?,
+        None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+    };
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// How many deliveries are sent at once.
+pub const PARALLEL: usize = 4;
+
+enum Write {
+    Delivered,
+    Retry(DateTime<Utc>, String),
+    Failed(String),
+}
+
+/// Sends due deliveries, oldest first, a few at a time.
+pub struct Worker {
+    app: App,
+    /// The HTTP client, or why there is none (bad URL, unreadable CA file).
+    client: Result<reqwest::Client, String>,
+    backoff: Backoff,
+}
+
+impl Worker {
+    pub fn new(app: App, backoff: Backoff) -> Worker {
+        let up = &app.settings.raw.upstream;
+        let client = if up.url.is_empty() {
+            Err("upstream.url is not set".to_string())
+        } else {
+            tls::http_client(
+                &up.url,
+                &up.ca_file,
+                tls::Timeouts {
+                    connect: Duration::from_secs(up.connect_timeout_seconds.max(1)),
+                    request: Some(Duration::from_secs(up.request_timeout_seconds.max(1))),
+                    read: None,
+                },
+            )
+            .map_err(|e| e.to_string())
+        };
+        Worker {
+            app,
+            client,
+            backoff,
+        }
+    }
+
+    /// Note a setup problem of the configured kind for `/status` (and the log).
+    async fn record_setup(&self) {
+        let problem = match (&self.client, self.app.settings.raw.upstream.kind.as_str()) {
+            (Err(e), "http-json") => Some(e.clone()),
+            _ => None,
+        };
+        if let Some(p) = &problem {
+            log::error!("upstream: {p}; deliveries stay queued");
+        }
+        let _ = self
+            .app
+            .store
+            .call(move |c| {
+                meta_set(c, META_SETUP_ERROR, problem.as_deref()).map_err(WorkerError::from)
+            })
+            .await;
+    }
+
+    /// Send every delivery due now; returns when the next queued one is due (None: none queued).
+    ///
+    /// Up to [`PARALLEL`] deliveries are sent at once; their results are recorded together in one
+    /// transaction (one disk flush), before the next group is sent.
+    pub async fn pass(&self) -> Result<Option<DateTime<Utc>>, WorkerError> {
+        loop {
+            let due = self
+                .app
+                .store
+                .call(|c| {
+                    let rows = outbox::due(c, Utc::now(), 8 * PARALLEL)?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for d in rows {
+                        let services = outbox::services(c, &d.service_ids)?;
+                        out.push((d, services));
+                    }
+                    Ok::<_, WorkerError>(out)
+                })
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut due = due.into_iter();
+            loop {
+                let group: Vec<_> = due.by_ref().take(PARALLEL).collect();
+                if group.is_empty() {
+                    break;
+                }
+                let outcomes = futures_util::future::join_all(
+                    group.iter().map(|(d, services)| self.attempt(d, services)),
+                )
+                .await;
+                let records: Vec<(Delivery, Outcome)> =
+                    group.into_iter().map(|(d, _)| d).zip(outcomes).collect();
+                self.record(records).await?;
+            }
+        }
+        self.app
+            .store
+            .call(|c| outbox::next_due(c).map_err(WorkerError::from))
+            .await
+    }
+
+    /// One attempt of one delivery.
+    async fn attempt(
+        &self,
+        d: &Delivery,
+        services: &Result<Vec<outbox::PostedService>, String>,
+    ) -> Outcome {
+        match services {
+            Err(missing) => Outcome::Park {
+                log: "a service is missing".into(),
+                reason: missing.clone(),
+            },
+            Ok(services) => match d.kind.as_str() {
+                "http-json" => self.send_http(d, services).await,
+                "clienttrack-csv" => self.write_file(d, services).await,
+                other => Outcome::Park {
+                    reason: format!("unknown delivery kind {other:?}"),
+                    log: format!("unknown delivery kind {other:?}"),
+                },
+            },
+        }
+    }
+
+    /// Log the outcomes (counts and ids, no names) and record them in one transaction.
+    async fn record(&self, records: Vec<(Delivery, Outcome)>) -> Result<(), WorkerError> {
+        let now = Utc::now();
+        let mut writes = Vec::with_capacity(records.len());
+        for (d, outcome) in &records {
+            let n = d.service_ids.len();
+            let attempt = d.attempts + 1;
+            let id = d.id;
+            let write = match outcome {
+                Outcome::Delivered => {
+                    log::info!(
+                        "upstream: delivered {n} services of batch {} (delivery {id}, attempt {attempt})",
+                        d.batch_id
+                    );
+                    Write::Delivered
+                }
+                Outcome::Retry { reason, log, after } => {
+                    let wait = after.unwrap_or_else(|| self.backoff.delay_random(attempt as u32));
+                    log::warn!(
+                        "upstream: delivery {id} of batch {} ({n} services) attempt {attempt} failed: \
+                         {log}; retrying in {}s",
+                        d.batch_id,
+                        wait.as_secs()
+                    );
+                    let next = now
+                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    Write::Retry(next, reason.clone())
+                }
+                Outcome::Park { reason, log } => {
+                    log::error!(
+                        "upstream: delivery {id} of batch {} ({n} services) refused: {log}; parked \
+                         until a supervisor retries it",
+                        d.batch_id
+                    );
+                    Write::Failed(reason.clone())
+                }
+            };
+            writes.push((id, write));
+        }
+        self.app
+            .store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                for (id, w) in &writes {
+                    match w {
+                        Write::Delivered => outbox::mark_delivered(&tx, *id, now)?,
+                        Write::Retry(next, reason) => outbox::mark_retry(&tx, *id, *next, reason)?,
+                        Write::Failed(reason) => outbox::mark_failed(&tx, *id, reason)?,
+                    }
+                }
+                tx.commit()?;
+                Ok::<_, WorkerError>(())
+            })
+            .await?;
+        for (d, _) in &records {
+            self.app.publish(
+                "delivery",
+                serde_json::json!({"batch_id": d.batch_id, "delivery_id": d.id}),
+            );
+        }
+        Ok(())
+    }
+
+    async fn send_http(&self, d: &Delivery, services: &[outbox::PostedService]) -> Outcome {
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(e) => {
+                return Outcome::Retry {
+                    reason: e.clone(),
+                    log: e.clone(),
+                    after: None,
+                }
+            }
+        };
+        let up = &self.app.settings.raw.upstream;
+        let token = match read_token(up.token_file.as_deref()).await {
+            Ok(t) => t,
+            Err(e) => {
+                return Outcome::Retry {
+                    reason: e.clone(),
+                    log: e,
+                    after: None,
+                }
+            }
+        };
+        let body = http::body_json(self.app.settings.station_id(), d, services);
+        http::send(
+            client,
+            &http::services_url(&up.url),
+            &token,
+            &d.idempotency_key,
+            body,
+        )
+        .await
+    }
+
+    async fn write_file(&self, d: &Delivery, services: &[outbox::PostedService]) -> Outcome {
+        let Some(folder) = self.app.settings.raw.upstream.folder.clone() else {
+            let e = "upstream.folder is not set".to_string();
+            return Outcome::Retry {
+                reason: e.clone(),
+                log: e,
+                after: None,
+            };
+        };
+        let settings = self.app.settings.clone();
+        let d = d.clone();
+        let services = services.to_vec();
+        let r =
+            tokio::task::spawn_blocking(move || filedrop::write(&folder, &settings, &d, &services))
+                .await;
+        match r {
+            Ok(Ok(_)) => Outcome::Delivered,
+            Ok(Err(e)) => {
+                let msg = format!("{e:#}");
+                Outcome::Retry {
+                    reason: msg.clone(),
+                    log: msg,
+                    after: None,
+                }
+            }
+            Err(e) => Outcome::Retry {
+                reason: e.to_string(),
+                log: e.to_string(),
+                after: None,
+            },
+        }
+    }
+}
+
+/// The bearer token (first line of the token file, trimmed); read at every attempt so a new token
+/// takes effect without a restart.
+async fn read_token(path: Option<&std::path::Path>) -> Result<String, String> {
+    let Some(path) = path else {
+        return Err("upstream.token_file is not set".into());
+    };
+    match tokio::fs::read_to_string(path).await {
+        Ok(text) => {
+            let t = text.lines().next().unwrap_or("").trim().to_string();
+            if t.is_empty() {
+                Err(format!("token file {} is empty", path.display()))
+            } else {
+                Ok(t)
+            }
+        }
+        Err(e) => Err(format!("cannot read token file {}: {e}", path.display())),
+    }
 }
