@@ -92,7 +92,10 @@ fn delivers_in_chunks_with_token_key_and_ids() {
         assert_eq!(svc["date_provided"], "2024-05-01");
         seen.extend(r.service_ids());
     }
-    assert_eq!(seen, ids, "every service once, each delivery in posting order");
+    assert_eq!(
+        seen, ids,
+        "every service once, each delivery in posting order"
+    );
 
     let status = app
         .store
