@@ -234,14 +234,14 @@ impl ImportReport {
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let how = match (self.directive, self.mode) {
-            (1, _) => "delta".to_string(),
-            (2, _) => "full refresh".to_string(),
-            (d, Mode::FullRefresh) => format!("other ({d}), treated as a full refresh"),
-            (d, Mode::Delta) => format!("other ({d}), treated as a delta"),
+            (1, _) => "1 (delta)".to_string(),
+            (2, _) => "2 (full refresh)".to_string(),
+            (d, Mode::FullRefresh) => format!("{d} (other), treated as a full refresh"),
+            (d, Mode::Delta) => format!("{d} (other), treated as a delta"),
         };
         writeln!(
             f,
-            "Imported export {} of {} from {}: directive {}",
+            "Imported export {} of {} from {}: ExportDirective {}",
             self.export_id, self.export_date, self.source, how
         )?;
         for r in &self.files {
