@@ -7,7 +7,8 @@
 //! (`Services.csv`, ...) are ignored. In a .zip the files may sit in a subfolder. File names and
 //! column headers are matched ignoring case; columns are found by header name, never by position, so
 //! the FY2024 and FY2026 layouts both work. UTF-8 BOM, CRLF and quoted fields are accepted. Dates
-//! may be `yyyy-mm-dd` or `mm-dd-yyyy` (or `m/d/yyyy`), optionally followed by ` hh:mm:ss`.
+//! may be `yyyy-mm-dd` or `mm-dd-yyyy` (or `m/d/yyyy`, as a spreadsheet saves them), optionally
+//! followed by a time ` hh:mm:ss` (also `Thh:mm`, fractions of a second, `Z`, ` AM`/` PM`).
 //!
 //! Only what the station needs is stored: projects (ID, organization, name, type), clients
 //! (PersonalID, first name, last initial, `last_name_key`, DOB), enrollments (ID, client, project,
