@@ -81,8 +81,18 @@ struct HidCandidate {
     likely: bool,
 }
 
+/// Stable names for device nodes: the package's udev links (/dev/scanstation/hid-..., serial-...)
+/// first, then the kernel's by-id links.
+fn stable_links(by_id: &str) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+    let mut map = links_in(Path::new("/dev/scanstation"));
+    for (target, links) in links_in(Path::new(by_id)) {
+        map.entry(target).or_default().extend(links);
+    }
+    map
+}
+
 fn hid_candidates() -> (Vec<HidCandidate>, usize) {
-    let by_id = links_in(Path::new("/dev/input/by-id"));
+    let by_id = stable_links("/dev/input/by-id");
     let mut unreadable = 0;
     let mut out = Vec::new();
     let mut nodes: Vec<PathBuf> = std::fs::read_dir("/dev/input")
@@ -135,7 +145,7 @@ struct SerialCandidate {
 }
 
 fn serial_candidates() -> Vec<SerialCandidate> {
-    let by_id = links_in(Path::new("/dev/serial/by-id"));
+    let by_id = stable_links("/dev/serial/by-id");
     let mut nodes: Vec<PathBuf> = std::fs::read_dir("/dev")
         .map(|rd| {
             rd.flatten()
@@ -151,7 +161,11 @@ fn serial_candidates() -> Vec<SerialCandidate> {
         })
         .unwrap_or_default();
     for target in by_id.keys() {
-        if !nodes.contains(target) {
+        let tty = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("tty") || n.starts_with("rfcomm"));
+        if tty && !nodes.contains(target) {
             nodes.push(target.clone());
         }
     }
@@ -187,7 +201,7 @@ pub fn print_candidates() -> anyhow::Result<()> {
             mark
         );
         for l in &c.by_id {
-            println!("      by-id: {}", l.display());
+            println!("      stable path: {}", l.display());
         }
     }
     if unreadable > 0 {
@@ -210,11 +224,11 @@ pub fn print_candidates() -> anyhow::Result<()> {
             None => println!("  {}", c.node.display()),
         }
         for l in &c.by_id {
-            println!("      by-id: {}", l.display());
+            println!("      stable path: {}", l.display());
         }
     }
     println!();
-    println!("Config examples (prefer by-id paths: they survive re-plugging and reboots):");
+    println!("Config examples (prefer the stable paths: they survive re-plugging and reboots):");
     if let Some(c) = hid.iter().find(|c| c.likely).or(hid.first()) {
         let path = c.by_id.first().unwrap_or(&c.path);
         println!(

@@ -60,6 +60,16 @@ impl FakePort {
         m.flush().unwrap();
     }
 
+    /// Read exactly `buf.len()` bytes the other side sent back (blocking).
+    pub fn read_exact(&mut self, buf: &mut [u8]) {
+        use std::io::Read;
+        self.master
+            .as_mut()
+            .expect("plugged in")
+            .read_exact(buf)
+            .unwrap();
+    }
+
     /// Unplug: the pty goes away (the reader gets an error or end of file) and so does the link.
     pub fn unplug(&mut self) {
         self.master = None;
