@@ -151,6 +151,9 @@ fn main() {
         "SCANSTATION_BENCH_CLIENTS",
         if bench { 100_000 } else { 2_000 },
     );
+    if !bench {
+        println!("smoke run (small data, maybe a debug build): figures mean nothing; use `cargo bench --bench import`");
+    }
     let runs = env_num("SCANSTATION_BENCH_RUNS", if bench { 3 } else { 1 }).max(1);
 
     // SCANSTATION_BENCH_DIR keeps the files (for profiling a child by hand).
