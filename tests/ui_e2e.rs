@@ -50,6 +50,19 @@ async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
         .await;
     let path = screenshots_dir().join(format!("{name}-{w}x{h}.png"));
     b.screenshot(&path).await.unwrap();
+    // Every control on screen is a touch target of at least 48x48 CSS pixels.
+    let small = b
+        .js(
+            "const bad = [];              for (const e of document.querySelectorAll('button, a[href], input, select, [role=checkbox]')) {                const r = e.getBoundingClientRect();                if (!e.getClientRects().length || r.width === 0) continue;                if (r.width < 48 || r.height < 48) bad.push(`${e.tagName} ${e.id || e.className} '${(e.innerText || e.value || '').slice(0, 20)}' ${Math.round(r.width)}x${Math.round(r.height)}`);              } return bad;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        small,
+        json!([]),
+        "{name} at {w}x{h}: touch targets under 48 px"
+    );
 }
 
 /// Create a batch of Hot Meals for P1 today over the API and bind it to `lane`.
@@ -64,7 +77,9 @@ async fn batch_on_lane(api: &Api, lane: &str) -> String {
         .await;
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_string();
-    let (s, b) = api.put(&format!("/lanes/{lane}"), json!({"batch_id": id})).await;
+    let (s, b) = api
+        .put(&format!("/lanes/{lane}"), json!({"batch_id": id}))
+        .await;
     assert!(s.is_success(), "{b}");
     id
 }
@@ -135,10 +150,34 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
 
     let cases = [
         ("C001", "ok", "OK", Some("Maria G."), "rgb(11, 107, 46)"),
-        ("C006", "no_open_enrollment", "Not enrolled", Some("Keisha W."), "rgb(180, 35, 24)"),
-        ("C001", "duplicate", "Already served", Some("Maria G."), "rgb(245, 183, 0)"),
-        ("NOSUCH", "unknown_client", "Card not recognised", None, "rgb(75, 85, 99)"),
-        ("!!", "invalid_code", "Unreadable card", None, "rgb(75, 85, 99)"),
+        (
+            "C006",
+            "no_open_enrollment",
+            "Not enrolled",
+            Some("Keisha W."),
+            "rgb(180, 35, 24)",
+        ),
+        (
+            "C001",
+            "duplicate",
+            "Already served",
+            Some("Maria G."),
+            "rgb(245, 183, 0)",
+        ),
+        (
+            "NOSUCH",
+            "unknown_client",
+            "Card not recognised",
+            None,
+            "rgb(75, 85, 99)",
+        ),
+        (
+            "!!",
+            "invalid_code",
+            "Unreadable card",
+            None,
+            "rgb(75, 85, 99)",
+        ),
     ];
     let mut seq = 0;
     for (code, verdict, text, name, colour) in cases {
@@ -247,22 +286,48 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     .await
     .unwrap();
     assert_eq!(b.text("#count-flagged").await.unwrap(), "3 flagged");
+    let batch_url = b
+        .js("return location.href", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A scan on a lane with no batch is kept; the supervisor moves it into this batch.
+    scan(&api, "door", "XYZ9").await;
+    b.tap("a[href=\"#batches\"]").await.unwrap();
+    b.wait_visible("#unassigned", T).await.unwrap();
+    assert!(b.text("#unassigned").await.unwrap().contains("XYZ9"));
+    b.tap("#unassigned li button").await.unwrap();
+    b.wait(
+        "unassigned list gone",
+        "return !document.getElementById('unassigned')",
+        T,
+    )
+    .await
+    .unwrap();
+    b.goto(&batch_url).await.unwrap();
+    b.wait(
+        "6 entries",
+        "return document.querySelectorAll('#entries li').length === 6",
+        T,
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.text("#count-flagged").await.unwrap(), "4 flagged");
     let post_disabled = b
         .js("return document.getElementById('post').disabled", vec![])
         .await
         .unwrap();
     assert_eq!(post_disabled, json!(true));
-    assert!(b
-        .text("#post-reason")
-        .await
-        .unwrap()
-        .contains("3 flagged"));
+    assert!(b.text("#post-reason").await.unwrap().contains("4 flagged"));
 
     // Filter flagged, then X on one flagged entry (with confirmation).
     b.tap("#filter-flagged").await.unwrap();
     b.wait(
-        "3 flagged shown",
-        "return document.querySelectorAll('#entries li').length === 3",
+        "4 flagged shown",
+        "return document.querySelectorAll('#entries li').length === 4",
         T,
     )
     .await
@@ -272,8 +337,8 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
         .unwrap();
     b.tap("dialog [data-confirm]").await.unwrap();
     b.wait(
-        "2 flagged",
-        "return document.getElementById('count-flagged').textContent === '2 flagged'",
+        "3 flagged",
+        "return document.getElementById('count-flagged').textContent === '3 flagged'",
         T,
     )
     .await
@@ -289,7 +354,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     )
     .await
     .unwrap();
-    assert_eq!(b.text("#count-removed").await.unwrap(), "3 removed");
+    assert_eq!(b.text("#count-removed").await.unwrap(), "4 removed");
 
     // Post, confirming with the counts.
     b.tap("#post").await.unwrap();
@@ -299,7 +364,10 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     b.wait_visible("#posted", T).await.unwrap();
     assert!(b.text("#posted").await.unwrap().contains("Maria"));
     let id = b
-        .js("return decodeURIComponent(location.hash.split('/')[1])", vec![])
+        .js(
+            "return decodeURIComponent(location.hash.split('/')[1])",
+            vec![],
+        )
         .await
         .unwrap();
     let (_, batch) = st
@@ -325,7 +393,11 @@ async fn supervisor_screens_lock_after_idle_time() {
     b.wait_visible("#new-batch", T).await.unwrap();
     // No touch for idle_lock_seconds: back to the PIN pad, and the session is gone server-side.
     b.wait_visible("#pin-dots", T).await.unwrap();
-    assert!(b.text("#pin-msg").await.unwrap().contains("without a touch"));
+    assert!(b
+        .text("#pin-msg")
+        .await
+        .unwrap()
+        .contains("without a touch"));
     let s = b
         .js(
             "return fetch('/api/v1/session').then(r => r.status)",
@@ -380,7 +452,11 @@ async fn spanish_on_screen() {
     // The choice sticks for the supervisor screens.
     b.tap("#to-supervisor").await.unwrap();
     b.wait_visible("#pin-dots", T).await.unwrap();
-    assert!(b.text("#pin-title").await.unwrap().contains("PIN de supervisor"));
+    assert!(b
+        .text("#pin-title")
+        .await
+        .unwrap()
+        .contains("PIN de supervisor"));
     b.quit().await;
     st.stop().await;
 }
@@ -427,7 +503,7 @@ async fn screenshots_of_every_screen() {
     // One batch per screen size, the same client in each: duplicates only within a batch.
     let st = UiStation::start_with(120, "[hmis]\nduplicate_scope = \"batch\"").await;
     let api = st.supervisor().await;
-    for size in [(800, 480), (1280, 800), (480, 800)] {
+    for size in [(800, 480), (1280, 800), (480, 800), (1920, 1080)] {
         let (w, h) = size;
         let b = Browser::start(w, h).await.unwrap();
         b.goto(&format!("{}/?lane=side", st.base)).await.unwrap();
@@ -476,13 +552,17 @@ async fn screenshots_of_every_screen() {
         b.wait_visible("#new-batch", T).await.unwrap();
         // Leave an unassigned scan for the batches screen.
         scan(&api, "nobatch", "C002").await;
-        b.goto(&format!("{}/?lane={lane}#batches", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batches", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#unassigned", T).await.unwrap();
         shot(&b, "batches", size).await;
         b.tap("#new-batch").await.unwrap();
         b.wait_visible("#f-create", T).await.unwrap();
         shot(&b, "new-batch", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#entries", T).await.unwrap();
         shot(&b, "batch-review", size).await;
         b.tap("#remove-flagged").await.unwrap();
@@ -499,13 +579,17 @@ async fn screenshots_of_every_screen() {
         b.tap("#roster").await.unwrap();
         b.wait_visible("#roster-list li", T).await.unwrap();
         shot(&b, "roster", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.base))
+            .await
+            .unwrap();
         b.wait_visible("#lc-q", T).await.unwrap();
         b.type_into("#lc-q", "mar g").await.unwrap();
         b.tap("#lc-search").await.unwrap();
         b.wait_visible("#lc-results li", T).await.unwrap();
         shot(&b, "lost-card", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+            .await
+            .unwrap();
         b.tap("#post").await.unwrap();
         b.wait_visible("dialog", T).await.unwrap();
         shot(&b, "confirm-post", size).await;

@@ -170,8 +170,10 @@ impl Browser {
         self.cmd(
             "POST",
             "/goog/cdp/execute",
-            Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}})),
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            ),
         )
         .await
         .map(|_| ())
@@ -259,8 +261,12 @@ impl Browser {
         );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            self.wait(&format!("{css} clickable"), &script, Duration::from_secs(10))
-                .await?;
+            self.wait(
+                &format!("{css} clickable"),
+                &script,
+                Duration::from_secs(10),
+            )
+            .await?;
             match self.click(css).await {
                 Err(e) if e.0.contains("stale element") && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(20)).await;

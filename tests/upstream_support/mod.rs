@@ -239,7 +239,7 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         if Instant::now() > deadline {
             panic!("timed out after {timeout:?} waiting for {what}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -309,14 +309,9 @@ where
             at: Instant::now(),
         });
         let mut action = action;
-        loop {
-            match action {
-                Action::Delay(d, inner) => {
-                    tokio::time::sleep(d).await;
-                    action = *inner;
-                }
-                _ => break,
-            }
+        while let Action::Delay(d, inner) = action {
+            tokio::time::sleep(d).await;
+            action = *inner;
         }
         match action {
             Action::Respond {
@@ -565,4 +560,34 @@ pub fn quick_backoff() -> scanstation::upstream::Backoff {
         base: Duration::from_millis(50),
         cap: Duration::from_millis(400),
     }
+}
+
+/// A zip of every file in a folder (a HUD CSV export as the HMIS would serve it).
+pub fn zip_folder(dir: &Path) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            zip.start_file(
+                p.file_name().unwrap().to_string_lossy(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            zip.write_all(&std::fs::read(&p).unwrap()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
