@@ -248,5 +248,28 @@ async fn import_runs_while_serve_takes_scans() {
     let (_, b) = api.get(&format!("/batches/{id}")).await;
     assert_eq!(b["entries"][0]["verdict"], "ok", "{b}");
     assert_eq!(b["entries"].as_array().unwrap().len(), 1 + codes);
-    drop(daemon);
+
+    // SIGTERM, with a live event stream open: the daemon ends the stream and exits 0.
+    let events = common::http()
+        .get(format!("{}/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    let mut daemon = daemon;
+    let pid = daemon.0.id() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(st) = daemon.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop within 15 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "serve exits 0 on SIGTERM: {status:?}");
+    drop(events);
 }

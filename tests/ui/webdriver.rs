@@ -6,6 +6,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -77,7 +78,10 @@ impl Browser {
     pub async fn start(width: u32, height: u32) -> Result<Browser> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
+        // Its own process group: on teardown the whole group (chromedriver and the Chromium it
+        // started) is killed, so a failing test leaves no browser behind.
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -318,15 +322,17 @@ impl Browser {
         let _ = self
             .raw("DELETE", &format!("/session/{}", self.session), None)
             .await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop kills what is left.
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // chromedriver takes its Chromium down with it.
-        let _ = self.driver.kill();
+        // SIGKILL to chromedriver alone would orphan Chromium: kill the process group.
+        let pgid = self.driver.id() as i32;
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
         let _ = self.driver.wait();
     }
 }

@@ -78,7 +78,9 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
     banner = { verdict, name, seq };
     render();
     const shownSeq = seq;
-    // Record when the banner reached the screen (the next frame) for the latency benchmark.
+    // Record when the banner entered the page and when it reached the screen (the next frame),
+    // for the latency measurement.
+    if (els.banner) els.banner.dataset.renderedAt = String(performance.timeOrigin + performance.now());
     requestAnimationFrame(() => {
       if (els.banner) els.banner.dataset.shownAt = String(performance.timeOrigin + performance.now());
     });
