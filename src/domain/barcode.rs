@@ -35,6 +35,10 @@ pub enum BarcodeError {
     NoMatch,
     #[error("check digit is wrong")]
     CheckDigit,
+    /// The scanner sent bytes that are not text (a misread: NUL, control bytes, invalid UTF-8
+    /// shown as U+FFFD). Refused before the pattern, which may not be anchored.
+    #[error("unreadable characters in the scan")]
+    Unreadable,
 }
 
 impl Default for BarcodeRules {
@@ -68,6 +72,11 @@ impl BarcodeRules {
             .or_else(|| raw.strip_suffix('\t'))
             .unwrap_or(raw)
             .trim();
+        if s.chars()
+            .any(|c| c == char::REPLACEMENT_CHARACTER || c.is_control())
+        {
+            return Err(BarcodeError::Unreadable);
+        }
         let s = s.strip_prefix(self.prefix.as_str()).unwrap_or(s);
         let s = s.strip_suffix(self.suffix.as_str()).unwrap_or(s);
         if s.is_empty() {
@@ -175,6 +184,25 @@ mod tests {
         // No named group: the whole match.
         let r = rules("", "", r"\d{4}", CheckDigit::None);
         assert_eq!(r.client_id("ab1234cd").unwrap(), "1234");
+    }
+
+    #[test]
+    fn garbled_frames_are_unreadable_whatever_the_pattern() {
+        let r = rules("", "", r"[0-9]+", CheckDigit::None);
+        assert_eq!(
+            r.client_id("12\u{FFFD}34").unwrap_err(),
+            BarcodeError::Unreadable
+        );
+        assert_eq!(
+            r.client_id("12\u{0}34\r\n").unwrap_err(),
+            BarcodeError::Unreadable
+        );
+        assert_eq!(
+            r.client_id("\u{1b}[A1234").unwrap_err(),
+            BarcodeError::Unreadable
+        );
+        // The terminator itself is not a control character in the code.
+        assert_eq!(r.client_id("1234\r\n").unwrap(), "1234");
     }
 
     #[test]
