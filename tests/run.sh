@@ -6,8 +6,6 @@ cd "$(dirname "$0")/.."
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have socat || need+=(socat)
-have sqlite3 || need+=(sqlite3)
 have chromium || need+=(chromium)
 have chromedriver || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
