@@ -249,7 +249,10 @@ export function batchScreen(el, ctx, id) {
         h('p', null, t('batch.posted_at', { time: fmtDateTime(b.posted_at), by: b.posted_by || '' })),
         b.delivery ? h('p', null, t('batch.delivery'), ' ', deliveryChip(b.delivery),
           b.delivery.error || b.delivery.reason || b.delivery.last_error ? h('span', { class: 'muted' }, ' ' + (b.delivery.error || b.delivery.reason || b.delivery.last_error)) : null)
-          : h('p', { class: 'muted' }, t('batch.delivery_unknown'))),
+          : h('p', { class: 'muted' }, t('batch.delivery_unknown')),
+        b.delivery && b.delivery.state === 'failed'
+          ? h('button', { class: 'btn', type: 'button', id: 'retry-delivery', onclick: () => act(() => post(path + '/retry-delivery'), 'batch.delivery_retried') }, t('batch.retry_delivery'))
+          : null),
       isOpen && b.data_changed ? h('section', { class: 'notice warn' }, t('batch.data_changed')) : null,
       isOpen ? h('div', { class: 'toolbar' },
         h('button', { class: 'btn', type: 'button', id: 'reload', onclick: () => act(() => post(path + '/reload'), 'batch.reloaded') }, t('batch.reload')),
