@@ -28,6 +28,7 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let scanners = tokio::spawn(crate::scanners::run(app.clone(), shutdown.clone()));
     let upstream = tokio::spawn(crate::upstream::run(app.clone(), shutdown.clone()));
+    let watchdog = tokio::spawn(watchdog(app.clone(), shutdown.clone()));
     crate::systemd::notify_ready();
     log::info!(
         "scanstation {} started: station {}, http://{addr}, {} scanner(s), upstream {}",
@@ -41,6 +42,7 @@ pub async fn run(
     // Scanners release their grabs and the worker finishes its write before we exit.
     let _ = scanners.await;
     let _ = upstream.await;
+    let _ = watchdog.await;
     log::info!("scanstation stopped");
     Ok(())
 }
@@ -59,4 +61,37 @@ pub fn shutdown_on_signals() -> anyhow::Result<watch::Receiver<bool>> {
         let _ = tx.send(true);
     });
     Ok(rx)
+}
+
+/// `WATCHDOG=1` to systemd, sent only when the scan path answers: each tick runs a query through
+/// the same store handle (and blocking pool) every scan uses. A wedged store, a deadlock or a
+/// stopped process stops the pings, and systemd restarts the daemon.
+async fn watchdog(app: App, mut shutdown: watch::Receiver<bool>) {
+    let Some(every) = crate::systemd::watchdog_interval() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let alive = app
+                    .store
+                    .call(|conn| {
+                        conn.query_row("SELECT count(*) FROM lanes", [], |r| r.get::<_, i64>(0))
+                            .map_err(crate::store::StoreError::from)
+                    })
+                    .await;
+                match alive {
+                    Ok(_) => crate::systemd::watchdog_ping(),
+                    Err(e) => log::error!("watchdog: the store does not answer: {e}"),
+                }
+            }
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }

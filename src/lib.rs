@@ -19,3 +19,9 @@ pub mod synth;
 pub mod systemd;
 pub mod upstream;
 pub mod web;
+
+/// Make ring the process-wide rustls provider (two are compiled in, so rustls cannot pick one by
+/// itself). Called once at start by the binary and by tests; later calls change nothing.
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -2,6 +2,7 @@
 //! case; the store gathers the facts and these functions decide.
 
 pub mod barcode;
+pub mod keys;
 pub mod lane;
 pub mod money;
 pub mod rules;

@@ -2,42 +2,23 @@
 //! - `GET /deliveries?state=queued|delivered|failed&batch_id=...&limit=...`
 //! - `GET /deliveries/{id}`
 //! - `POST /deliveries/{id}/retry`: queue a parked delivery again (same key, same services), or
-//!   make a queued one due now.
-//! - `POST /batches/{id}/retry-delivery`: queue every parked delivery of a batch again.
+//!   make a queued one due now. 409 when it is already delivered.
+//! - `POST /batches/{id}/retry-delivery`: queue every parked delivery of a batch again
+//!   (`{"requeued": n}`).
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::store::StoreError;
+use crate::web::auth::Supervisor;
+use crate::web::{ApiError, ApiPath, ApiQuery};
 
 use super::outbox;
 use super::WorkerError;
-
-pub use placeholder::Supervisor;
-
-/// Stand-in until the web layer's supervisor extractor is merged: refuses every request.
-mod placeholder {
-    use axum::extract::FromRequestParts;
-    use axum::http::request::Parts;
-    use axum::http::StatusCode;
-
-    use crate::app::App;
-
-    pub struct Supervisor {
-        pub name: String,
-    }
-
-    impl FromRequestParts<App> for Supervisor {
-        type Rejection = StatusCode;
-        async fn from_request_parts(_: &mut Parts, _: &App) -> Result<Self, StatusCode> {
-            Err(StatusCode::UNAUTHORIZED)
-        }
-    }
-}
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -47,14 +28,12 @@ pub fn routes() -> Router<App> {
         .route("/batches/{id}/retry-delivery", post(retry_batch))
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": message.into()}))).into_response()
-}
-
-impl IntoResponse for WorkerError {
-    fn into_response(self) -> Response {
-        log::error!("upstream api: {self}");
-        error(StatusCode::INTERNAL_SERVER_ERROR, self.to_string())
+impl From<WorkerError> for ApiError {
+    fn from(e: WorkerError) -> Self {
+        match e {
+            WorkerError::Store(s) => ApiError::from(s),
+            WorkerError::Sql(s) => ApiError::from(StoreError::Sql(s)),
+        }
     }
 }
 
@@ -66,16 +45,15 @@ pub struct ListQuery {
 }
 
 async fn list(
-    _sup: Supervisor,
     State(app): State<App>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, WorkerError> {
+    _sup: Supervisor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     if let Some(s) = &q.state {
         if !matches!(s.as_str(), "queued" | "delivered" | "failed") {
-            return Ok(error(
-                StatusCode::BAD_REQUEST,
-                format!("state {s:?} is not queued, delivered or failed"),
-            ));
+            return Err(ApiError::BadRequest(format!(
+                "state {s:?} is not queued, delivered or failed"
+            )));
         }
     }
     let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
@@ -86,59 +64,59 @@ async fn list(
                 .map_err(WorkerError::from)
         })
         .await?;
-    Ok(Json(serde_json::json!({"deliveries": rows})).into_response())
+    Ok(Json(json!({ "deliveries": rows })))
 }
 
 async fn one(
-    _sup: Supervisor,
     State(app): State<App>,
-    Path(id): Path<i64>,
-) -> Result<Response, WorkerError> {
+    _sup: Supervisor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
     let row = app
         .store
         .call(move |c| outbox::get(c, id).map_err(WorkerError::from))
         .await?;
-    Ok(match row {
-        Some(d) => Json(d).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("delivery {id} not found")),
-    })
+    match row {
+        Some(d) => Ok(Json(json!(d))),
+        None => Err(ApiError::NotFound(format!("delivery {id} not found"))),
+    }
 }
 
 async fn retry(
-    sup: Supervisor,
     State(app): State<App>,
-    Path(id): Path<i64>,
-) -> Result<Response, WorkerError> {
-    let row = app
+    sup: Supervisor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let (changed, row) = app
         .store
         .call(move |c| {
             let changed = outbox::retry(c, id)? || outbox::hurry(c, id)?;
             Ok::<_, WorkerError>((changed, outbox::get(c, id)?))
         })
         .await?;
-    Ok(match row {
-        (_, None) => error(StatusCode::NOT_FOUND, format!("delivery {id} not found")),
-        (false, Some(_)) => error(
-            StatusCode::CONFLICT,
+    match (changed, row) {
+        (_, None) => Err(ApiError::NotFound(format!("delivery {id} not found"))),
+        (false, Some(_)) => Err(ApiError::Conflict(
             format!("delivery {id} is already delivered"),
-        ),
+            json!({}),
+        )),
         (true, Some(d)) => {
             log::info!(
-                "upstream: delivery {id} of batch {} queued again by a supervisor",
-                d.batch_id
+                "upstream: delivery {id} of batch {} queued again by supervisor {}",
+                d.batch_id,
+                sup.name
             );
-            let _ = &sup.name;
             app.outbox_notify.notify_one();
-            Json(d).into_response()
+            Ok(Json(json!(d)))
         }
-    })
+    }
 }
 
 async fn retry_batch(
-    _sup: Supervisor,
     State(app): State<App>,
-    Path(batch_id): Path<String>,
-) -> Result<Response, WorkerError> {
+    sup: Supervisor,
+    ApiPath(batch_id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
     let b = batch_id.clone();
     let (exists, n) = app
         .store
@@ -152,14 +130,16 @@ async fn retry_batch(
         })
         .await?;
     if !exists {
-        return Ok(error(
-            StatusCode::NOT_FOUND,
-            format!("batch {batch_id} has no deliveries"),
-        ));
+        return Err(ApiError::NotFound(format!(
+            "batch {batch_id} has no deliveries"
+        )));
     }
     if n > 0 {
-        log::info!("upstream: {n} deliveries of batch {batch_id} queued again by a supervisor");
+        log::info!(
+            "upstream: {n} deliveries of batch {batch_id} queued again by supervisor {}",
+            sup.name
+        );
         app.outbox_notify.notify_one();
     }
-    Ok(Json(serde_json::json!({"requeued": n})).into_response())
+    Ok(Json(json!({ "requeued": n })))
 }

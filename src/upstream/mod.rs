@@ -157,7 +157,16 @@ pub enum WorkerError {
     Sql(#[from] rusqlite::Error),
 }
 
-/// Sends due deliveries, one at a time, oldest first.
+/// How many deliveries are sent at once.
+pub const PARALLEL: usize = 4;
+
+enum Write {
+    Delivered,
+    Retry(DateTime<Utc>, String),
+    Failed(String),
+}
+
+/// Sends due deliveries, oldest first, a few at a time.
 pub struct Worker {
     app: App,
     /// The HTTP client, or why there is none (bad URL, unreadable CA file).
@@ -208,18 +217,40 @@ impl Worker {
     }
 
     /// Send every delivery due now; returns when the next queued one is due (None: none queued).
+    ///
+    /// Up to [`PARALLEL`] deliveries are sent at once; their results are recorded together in one
+    /// transaction (one disk flush), before the next group is sent.
     pub async fn pass(&self) -> Result<Option<DateTime<Utc>>, WorkerError> {
         loop {
             let due = self
                 .app
                 .store
-                .call(|c| outbox::due(c, Utc::now(), 32).map_err(WorkerError::from))
+                .call(|c| {
+                    let rows = outbox::due(c, Utc::now(), 8 * PARALLEL)?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for d in rows {
+                        let services = outbox::services(c, &d.service_ids)?;
+                        out.push((d, services));
+                    }
+                    Ok::<_, WorkerError>(out)
+                })
                 .await?;
             if due.is_empty() {
                 break;
             }
-            for d in due {
-                self.deliver(d).await?;
+            let mut due = due.into_iter();
+            loop {
+                let group: Vec<_> = due.by_ref().take(PARALLEL).collect();
+                if group.is_empty() {
+                    break;
+                }
+                let outcomes = futures_util::future::join_all(
+                    group.iter().map(|(d, services)| self.attempt(d, services)),
+                )
+                .await;
+                let records: Vec<(Delivery, Outcome)> =
+                    group.into_iter().map(|(d, _)| d).zip(outcomes).collect();
+                self.record(records).await?;
             }
         }
         self.app
@@ -228,77 +259,88 @@ impl Worker {
             .await
     }
 
-    /// One attempt of one delivery, and its record.
-    async fn deliver(&self, d: Delivery) -> Result<(), WorkerError> {
-        let ids = d.service_ids.clone();
-        let services = self
-            .app
-            .store
-            .call(move |c| outbox::services(c, &ids).map_err(WorkerError::from))
-            .await?;
-        let outcome = match services {
+    /// One attempt of one delivery.
+    async fn attempt(
+        &self,
+        d: &Delivery,
+        services: &Result<Vec<outbox::PostedService>, String>,
+    ) -> Outcome {
+        match services {
             Err(missing) => Outcome::Park {
                 log: "a service is missing".into(),
-                reason: missing,
+                reason: missing.clone(),
             },
             Ok(services) => match d.kind.as_str() {
-                "http-json" => self.send_http(&d, &services).await,
-                "clienttrack-csv" => self.write_file(&d, &services).await,
+                "http-json" => self.send_http(d, services).await,
+                "clienttrack-csv" => self.write_file(d, services).await,
                 other => Outcome::Park {
                     reason: format!("unknown delivery kind {other:?}"),
                     log: format!("unknown delivery kind {other:?}"),
                 },
             },
-        };
-        let n = d.service_ids.len();
-        let attempt = d.attempts + 1;
-        let id = d.id;
-        match outcome {
-            Outcome::Delivered => {
-                log::info!(
-                    "upstream: delivered {n} services of batch {} (delivery {id}, attempt {attempt})",
-                    d.batch_id
-                );
-                self.app
-                    .store
-                    .call(move |c| {
-                        outbox::mark_delivered(c, id, Utc::now()).map_err(WorkerError::from)
-                    })
-                    .await?;
-            }
-            Outcome::Retry { reason, log, after } => {
-                let wait = after.unwrap_or_else(|| self.backoff.delay_random(attempt as u32));
-                log::warn!(
-                    "upstream: delivery {id} of batch {} ({n} services) attempt {attempt} failed: {log}; \
-                     retrying in {}s",
-                    d.batch_id,
-                    wait.as_secs()
-                );
-                let next = Utc::now()
-                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                self.app
-                    .store
-                    .call(move |c| {
-                        outbox::mark_retry(c, id, next, &reason).map_err(WorkerError::from)
-                    })
-                    .await?;
-            }
-            Outcome::Park { reason, log } => {
-                log::error!(
-                    "upstream: delivery {id} of batch {} ({n} services) refused: {log}; parked until a \
-                     supervisor retries it",
-                    d.batch_id
-                );
-                self.app
-                    .store
-                    .call(move |c| outbox::mark_failed(c, id, &reason).map_err(WorkerError::from))
-                    .await?;
-            }
         }
-        self.app.publish(
-            "delivery",
-            serde_json::json!({"batch_id": d.batch_id, "delivery_id": id}),
-        );
+    }
+
+    /// Log the outcomes (counts and ids, no names) and record them in one transaction.
+    async fn record(&self, records: Vec<(Delivery, Outcome)>) -> Result<(), WorkerError> {
+        let now = Utc::now();
+        let mut writes = Vec::with_capacity(records.len());
+        for (d, outcome) in &records {
+            let n = d.service_ids.len();
+            let attempt = d.attempts + 1;
+            let id = d.id;
+            let write = match outcome {
+                Outcome::Delivered => {
+                    log::info!(
+                        "upstream: delivered {n} services of batch {} (delivery {id}, attempt {attempt})",
+                        d.batch_id
+                    );
+                    Write::Delivered
+                }
+                Outcome::Retry { reason, log, after } => {
+                    let wait = after.unwrap_or_else(|| self.backoff.delay_random(attempt as u32));
+                    log::warn!(
+                        "upstream: delivery {id} of batch {} ({n} services) attempt {attempt} failed: \
+                         {log}; retrying in {}s",
+                        d.batch_id,
+                        wait.as_secs()
+                    );
+                    let next = now
+                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    Write::Retry(next, reason.clone())
+                }
+                Outcome::Park { reason, log } => {
+                    log::error!(
+                        "upstream: delivery {id} of batch {} ({n} services) refused: {log}; parked \
+                         until a supervisor retries it",
+                        d.batch_id
+                    );
+                    Write::Failed(reason.clone())
+                }
+            };
+            writes.push((id, write));
+        }
+        self.app
+            .store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                for (id, w) in &writes {
+                    match w {
+                        Write::Delivered => outbox::mark_delivered(&tx, *id, now)?,
+                        Write::Retry(next, reason) => outbox::mark_retry(&tx, *id, *next, reason)?,
+                        Write::Failed(reason) => outbox::mark_failed(&tx, *id, reason)?,
+                    }
+                }
+                tx.commit()?;
+                Ok::<_, WorkerError>(())
+            })
+            .await?;
+        for (d, _) in &records {
+            self.app.publish(
+                "delivery",
+                serde_json::json!({"batch_id": d.batch_id, "delivery_id": d.id}),
+            );
+        }
         Ok(())
     }
 

@@ -227,13 +227,22 @@ pub fn services(
     ids: &[String],
 ) -> rusqlite::Result<Result<Vec<PostedService>, String>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {SERVICE_COLS} FROM services WHERE id = ?1"
+        "SELECT {SERVICE_COLS} FROM services WHERE id IN (SELECT value FROM json_each(?1))"
     ))?;
+    let ids_json = serde_json::to_string(ids).expect("strings serialise");
+    let mut found: std::collections::HashMap<String, PostedService> = stmt
+        .query_map([ids_json], row_to_service)?
+        .map(|r| r.map(|s| (s.id.clone(), s)))
+        .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        match stmt.query_row([id], row_to_service).optional()? {
+        match found.remove(id) {
             Some(s) => out.push(s),
-            None => return Ok(Err(format!("service {id} of this delivery is missing"))),
+            None => {
+                return Ok(Err(format!(
+                    "service {id} of this delivery is missing (or listed twice)"
+                )))
+            }
         }
     }
     Ok(Ok(out))

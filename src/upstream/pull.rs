@@ -3,8 +3,8 @@
 //! imported through the normal atomic import. A failure keeps the old data and shows in `/status`
 //! with the data's age.
 //!
-//! After a successful import, open batches are not re-judged behind the supervisor's back: they are
-//! marked `data_changed` ("data changed - reload" in the UI) and the supervisor reloads them.
+//! After a successful import every open batch is reloaded (verdicts recomputed against the new
+//! data, as `scanstation import` does), and a `data` event tells the screens.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -190,38 +190,53 @@ async fn fetch_and_import(
 
     let settings = app.settings.clone();
     let path = tmp.0.clone();
+    let source = url.to_string();
     let summary = app
         .store
         .call(move |c| {
-            let r = import_file(c, &path, &settings).map_err(|e| format!("{e:#}"));
-            Ok::<_, WorkerError>(r.and_then(|summary| {
+            Ok::<_, WorkerError>(import_file(c, &path, &settings, &source, |c| {
                 let now = super::outbox::ts(Utc::now());
-                let record = || -> rusqlite::Result<()> {
-                    meta_set(c, ETAG_KEY, new_etag.as_deref())?;
-                    meta_set(c, LAST_MODIFIED_KEY, new_last_modified.as_deref())?;
-                    meta_set(c, IMPORTED_KEY, Some(&now))?;
-                    meta_set(c, CHECKED_KEY, Some(&now))?;
-                    meta_set(c, ERROR_KEY, None)?;
-                    meta_set(c, ERROR_AT_KEY, None)?;
-                    c.execute(
-                        "UPDATE batches SET data_changed = 1 WHERE state = 'open'",
-                        [],
-                    )?;
-                    Ok(())
-                };
-                record().map_err(|e| e.to_string())?;
-                Ok(summary)
+                meta_set(c, ETAG_KEY, new_etag.as_deref())?;
+                meta_set(c, LAST_MODIFIED_KEY, new_last_modified.as_deref())?;
+                meta_set(c, IMPORTED_KEY, Some(&now))?;
+                meta_set(c, CHECKED_KEY, Some(&now))?;
+                meta_set(c, ERROR_KEY, None)?;
+                meta_set(c, ERROR_AT_KEY, None)
             }))
         })
         .await
-        .map_err(|e| e.to_string())??;
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{e:#}"))?;
     Ok(Pulled::Imported(summary))
 }
 
-/// Import a downloaded zip through the station's normal (atomic) import.
-fn import_file(conn: &mut Connection, path: &Path, settings: &Settings) -> anyhow::Result<String> {
-    let _ = (conn, path, settings);
-    anyhow::bail!("the HUD CSV import is not available in this build")
+/// Import a downloaded zip through the station's normal (atomic) import (a refused file changes
+/// nothing), record it (`record`), then reload the open batches.
+fn import_file(
+    conn: &mut Connection,
+    path: &Path,
+    settings: &Settings,
+    source: &str,
+    record: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> anyhow::Result<String> {
+    let opts = crate::import::ImportOptions {
+        projects: settings.raw.hmis.projects.clone(),
+    };
+    let report = crate::import::import_path(conn, path, &opts)?;
+    record(conn)?;
+    // The data came from the URL, not from the temporary file.
+    meta_set(conn, "source", Some(source))?;
+    let reloaded = match crate::store::reload_open_batches(conn, settings) {
+        Ok(n) => n.to_string(),
+        Err(e) => {
+            log::error!("enrollment pull: reloading open batches after the import: {e}");
+            "not all".into()
+        }
+    };
+    Ok(format!(
+        "export {}, {:?}, {reloaded} open batches reloaded",
+        report.export_id, report.mode
+    ))
 }
 
 fn download_path(db: &Path) -> PathBuf {
@@ -230,7 +245,7 @@ fn download_path(db: &Path) -> PathBuf {
         .filter(|d| !d.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
-    dir.join(format!(".enrollment-pull-{}.zip", std::process::id()))
+    dir.join(format!("enrollment-pull-{}.zip", std::process::id()))
 }
 
 /// Removed when dropped.
@@ -245,7 +260,8 @@ impl Drop for TempFile {
 /// The pull's state for `/status`: null when no pull is configured.
 pub fn status(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<serde_json::Value> {
     let imported = meta_get(conn, IMPORTED_KEY)?;
-    let age = imported
+    let data_imported_at = meta_get(conn, "imported_at")?;
+    let age = data_imported_at
         .as_deref()
         .and_then(super::outbox::parse_any_ts)
         .map(|t| (now - t).num_seconds().max(0));
@@ -256,6 +272,7 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<serde_j
     }
     Ok(serde_json::json!({
         "last_imported_at": imported,
+        "data_imported_at": data_imported_at,
         "data_age_seconds": age,
         "last_checked_at": checked,
         "last_error": error,

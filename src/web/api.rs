@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use rusqlite::OptionalExtension;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -531,28 +530,15 @@ async fn status(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>
     })))
 }
 
-/// Enrollment data age and counts.
+/// Enrollment data age and counts (with the last failed pull, if any).
 fn data_status(conn: &rusqlite::Connection) -> rusqlite::Result<Value> {
-    let meta = |k: &str| -> rusqlite::Result<Option<String>> {
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
-            .optional()
-    };
-    let count = |t: &str| -> rusqlite::Result<i64> {
-        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-    };
-    let imported_at = meta("imported_at")?;
-    let age_seconds = imported_at
+    let status = crate::import::data_status(conn)?;
+    let age_seconds = status
+        .imported_at
         .as_deref()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds());
-    Ok(json!({
-        "imported_at": imported_at,
-        "export_date": meta("export_date")?,
-        "age_seconds": age_seconds,
-        "last_error": meta("import_error")?,
-        "projects": count("projects")?,
-        "clients": count("clients")?,
-        "enrollments": count("enrollments")?,
-        "exits": count("exits")?,
-    }))
+    let mut v = json!(status);
+    v["age_seconds"] = json!(age_seconds);
+    Ok(v)
 }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod events;
+pub mod ui;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -155,6 +156,7 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::NotFound("no such API route".into()) });
     Router::new()
         .nest("/api/v1", api)
+        .merge(ui::routes())
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
 }

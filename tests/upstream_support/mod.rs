@@ -566,3 +566,33 @@ pub fn quick_backoff() -> scanstation::upstream::Backoff {
         cap: Duration::from_millis(400),
     }
 }
+
+/// A zip of every file in a folder (a HUD CSV export as the HMIS would serve it).
+pub fn zip_folder(dir: &Path) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            zip.start_file(
+                p.file_name().unwrap().to_string_lossy(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            zip.write_all(&std::fs::read(&p).unwrap()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}

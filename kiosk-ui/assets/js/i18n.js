@@ -1,0 +1,69 @@
+// Messages live in /assets/i18n/{lang}.json; t('key', {n: 3}) fills {n}.
+
+export const LANGS = ['en', 'es'];
+let current = 'en';
+let messages = {};
+let fallback = {};
+const listeners = [];
+
+async function load(lang) {
+  const r = await fetch('/assets/i18n/' + lang + '.json');
+  if (!r.ok) throw new Error('messages ' + lang + ': HTTP ' + r.status);
+  return r.json();
+}
+
+export async function initI18n() {
+  const param = new URLSearchParams(location.search).get('lang');
+  let lang = param || localStorage.getItem('lang') || 'en';
+  if (!LANGS.includes(lang)) lang = 'en';
+  fallback = await load('en');
+  await setLang(lang, true);
+}
+
+export async function setLang(lang, quiet) {
+  messages = lang === 'en' ? fallback : await load(lang);
+  current = lang;
+  document.documentElement.lang = lang;
+  try { localStorage.setItem('lang', lang); } catch (_) { /* private mode */ }
+  if (!quiet) listeners.forEach((f) => f(lang));
+}
+
+export function lang() { return current; }
+export function otherLang() { return current === 'en' ? 'es' : 'en'; }
+export function onLangChange(f) { listeners.push(f); }
+
+export function t(key, vars) {
+  let s = messages[key] ?? fallback[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] ?? m));
+  return s;
+}
+
+export function fmtDateTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  return d.toLocaleString(current === 'es' ? 'es-US' : 'en-US', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function fmtTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  return d.toLocaleTimeString(current === 'es' ? 'es-US' : 'en-US', { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+}
+
+export function fmtDate(ymd) {
+  if (!ymd) return '';
+  const [y, m, d] = ymd.split('-').map(Number);
+  if (!y || !m || !d) return ymd;
+  return new Date(y, m - 1, d).toLocaleDateString(current === 'es' ? 'es-US' : 'en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' });
+}
+
+export function fmtAge(seconds) {
+  if (seconds === null || seconds === undefined) return t('common.unknown');
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return t('age.seconds', { n: s });
+  if (s < 7200) return t('age.minutes', { n: Math.round(s / 60) });
+  if (s < 172800) return t('age.hours', { n: Math.round(s / 3600) });
+  return t('age.days', { n: Math.round(s / 86400) });
+}

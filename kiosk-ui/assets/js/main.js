@@ -1,0 +1,163 @@
+// Boot, routing, supervisor session and idle lock.
+//   /            lane screen of lane "main";  /?lane=NAME another lane
+//   #batches  #new  #batch/ID  #batch/ID/lost  #batch/ID/roster  #status   (supervisor)
+
+import { h, mount, toast, dropOldToast } from './dom.js';
+import { initI18n, t, setLang, otherLang, onLangChange } from './i18n.js';
+import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api.js';
+import { laneScreen } from './lane.js';
+import { pinPad } from './pin.js';
+import * as sup from './supervisor.js';
+
+const app = document.getElementById('app');
+const laneName = new URLSearchParams(location.search).get('lane') || 'main';
+
+let session = null; // {supervisor, idle_lock_seconds}
+let lastTouch = Date.now();
+let current = null; // {stop?}
+let scoped = null; // per-screen handlers, dropped on navigation
+let pinShown = false;
+
+function newScope() {
+  scoped = { events: {}, conn: [], lang: [] };
+  const s = scoped;
+  return {
+    on: (name, f) => { (s.events[name] ||= []).push(f); },
+    onConnection: (f) => { s.conn.push(f); },
+    onLang: (f) => { s.lang.push(f); },
+    session: () => session,
+    go,
+  };
+}
+
+for (const name of ['scan', 'batch', 'scanner', 'delivery']) {
+  on(name, (d) => { const s = scoped; if (s) (s.events[name] || []).forEach((f) => f(d)); });
+}
+onConnection((up) => { const s = scoped; if (s) s.conn.forEach((f) => f(up)); });
+onLangChange(() => {
+  const s = scoped;
+  if (s && s.lang.length) s.lang.forEach((f) => f());
+  else route();
+});
+
+export function go(hash) {
+  if (location.hash === hash || (hash === '' && !location.hash)) route();
+  else location.hash = hash;
+}
+
+function stopCurrent() {
+  if (current && current.stop) current.stop();
+  current = null;
+  scoped = null;
+  pinShown = false;
+}
+
+function showLane() {
+  stopCurrent();
+  document.title = t('lane.title', { lane: laneName });
+  app.className = 'screen-lane';
+  const ctx = newScope();
+  current = laneScreen(app, ctx, laneName, () => go('#batches'));
+}
+
+function showPin(reason) {
+  stopCurrent();
+  pinShown = true;
+  document.title = t('pin.title');
+  app.className = 'screen-pin';
+  newScope();
+  current = pinPad(app, {
+    reason,
+    onLogin: (s) => {
+      session = s;
+      pinShown = false;
+      lastTouch = Date.now();
+      route();
+    },
+    onCancel: () => { pinShown = false; go(''); },
+  });
+}
+
+async function route() {
+  dropOldToast();
+  const hash = location.hash.replace(/^#\/?/, '');
+  if (!hash) { showLane(); return; }
+  if (!session) {
+    try {
+      session = await get('/session', { quiet401: true });
+    } catch (e) {
+      if (e.status !== 401) toast(e.status === 0 ? t('error.network') : e.message, 'bad');
+      showPin();
+      return;
+    }
+  }
+  const parts = hash.split('/');
+  stopCurrent();
+  app.className = 'screen-sup';
+  const ctx = newScope();
+  const body = h('main', { class: 'sup-body', id: 'sup-body' });
+  mount(app, supHeader(parts[0]), body);
+  let screen;
+  if (parts[0] === 'batches') screen = sup.batchesScreen;
+  else if (parts[0] === 'new') screen = sup.newBatchScreen;
+  else if (parts[0] === 'status') screen = sup.statusScreen;
+  else if (parts[0] === 'batch' && parts[1] && parts[2] === 'lost') screen = sup.lostCardScreen;
+  else if (parts[0] === 'batch' && parts[1] && parts[2] === 'roster') screen = sup.rosterScreen;
+  else if (parts[0] === 'batch' && parts[1]) screen = sup.batchScreen;
+  else { go('#batches'); return; }
+  document.title = 'scanstation';
+  current = screen(body, ctx, decodeURIComponent(parts[1] || '')) || null;
+}
+
+function supHeader(active) {
+  const tab = (hash, key) => h('a', {
+    class: 'tab' + (active === hash.slice(1) || (hash === '#batches' && ['batch', 'new'].includes(active)) ? ' active' : ''),
+    href: hash,
+    'aria-current': active === hash.slice(1) ? 'page' : null,
+  }, t(key));
+  return h('header', { class: 'sup-head' },
+    h('nav', { class: 'tabs', 'aria-label': t('nav.label') },
+      tab('#batches', 'nav.batches'),
+      tab('#status', 'nav.status'),
+      h('a', { class: 'tab', href: location.pathname + location.search, id: 'nav-lane' }, t('nav.lane'))),
+    h('div', { class: 'row' },
+      h('button', { class: 'btn ghost', type: 'button', lang: otherLang(), onclick: () => setLang(otherLang()) }, t('lang.switch')),
+      h('button', { class: 'btn ghost', type: 'button', id: 'lock', onclick: () => lock('pin.reason_locked_by_hand') },
+        t('nav.lock', { name: session ? session.supervisor : '' }))));
+}
+
+async function lock(reason) {
+  const had = session;
+  session = null;
+  if (had) {
+    try { await del('/session'); } catch (_) { /* expired already */ }
+  }
+  showPin(reason);
+}
+
+onUnauthorized(() => {
+  if (session && !pinShown) { session = null; showPin('pin.reason_expired'); }
+});
+
+// Idle lock: any touch, click or key counts as activity.
+for (const ev of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+  document.addEventListener(ev, () => { lastTouch = Date.now(); }, { capture: true, passive: true });
+}
+setInterval(() => {
+  if (!session || pinShown) return;
+  const limit = (session.idle_lock_seconds || 120) * 1000;
+  if (Date.now() - lastTouch >= limit) lock('pin.reason_idle');
+}, 1000);
+
+window.addEventListener('hashchange', route);
+
+(async function boot() {
+  try {
+    await initI18n();
+  } catch (e) {
+    mount(app, h('p', { class: 'boot-msg' }, 'scanstation: ' + e.message));
+    return;
+  }
+  connectEvents();
+  route();
+})();

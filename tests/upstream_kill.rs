@@ -1,0 +1,174 @@
+//! kill -9 of the real daemon while a delivery is in flight: after a restart every posted service
+//! arrives, and the repeated delivery carries the same Idempotency-Key and the same service ids.
+
+mod common;
+mod upstream_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use upstream_support::{wait_until, Action, Receiver, TestCa};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(config: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_scanstation"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+fn healthy(rt: &tokio::runtime::Runtime, base: &str) {
+    let http = common::http();
+    wait_until("the daemon answers /healthz", WAIT, || {
+        rt.block_on(async { http.get(format!("{base}/healthz")).send().await.is_ok() })
+    });
+}
+
+#[test]
+fn kill_9_during_a_delivery_loses_nothing_and_repeats_with_the_same_key() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("kill CA");
+    let receiver = Receiver::start(&ca);
+    // The HMIS takes the request and never answers: the delivery is in flight when we kill.
+    receiver.set_default(Action::Hold);
+    let ca_pem = ca.write_pem(dir.path());
+    let token = dir.path().join("token");
+    std::fs::write(&token, "tok\n").unwrap();
+    let port = free_port();
+    let text = common::config_text(
+        dir.path(),
+        &format!(
+            "[upstream]\nkind = \"http-json\"\nurl = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\
+             batch_size = 2\nrequest_timeout_seconds = 120\n",
+            receiver.url(),
+            token.display(),
+            ca_pem.display()
+        ),
+    )
+    .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""));
+    let config = dir.path().join("scanstation.toml");
+    std::fs::write(&config, text).unwrap();
+    let log = dir.path().join("daemon.log");
+
+    let status = Command::new(env!("CARGO_BIN_EXE_scanstation"))
+        .args(["import", "--config"])
+        .arg(&config)
+        .arg(common::fixture("station"))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let mut daemon = serve(&config, &log);
+    healthy(&rt, &base);
+
+    // Post 3 services: two deliveries (batch_size 2).
+    let batch = rt.block_on(async {
+        let mut api = common::Api {
+            base: base.clone(),
+            http: common::http(),
+            cookie: None,
+        };
+        let (s, _) = api.login(common::PIN).await;
+        assert_eq!(s, 200);
+        let batch = api
+            .new_batch(json!({"project_id": "P1", "service_code": "484",
+                              "service_date": chrono::Utc::now()
+                                  .with_timezone(&chrono_tz::America::Chicago)
+                                  .date_naive().to_string()}))
+            .await;
+        for c in ["C1", "C3", "C6"] {
+            let (s, e) = api
+                .post(
+                    &format!("/batches/{batch}/entries"),
+                    json!({"client_id": c}),
+                )
+                .await;
+            assert_eq!(s, 201, "{e}");
+        }
+        let (s, r) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["posted"], 3);
+        batch
+    });
+
+    // The first delivery is held open by the receiver: kill -9 now.
+    receiver.wait_for("a delivery in flight", WAIT, |r| !r.is_empty());
+    daemon.kill().unwrap(); // SIGKILL
+    daemon.wait().unwrap();
+    let in_flight = receiver.requests()[0].clone();
+    let in_flight_key = in_flight.header("idempotency-key").unwrap().to_string();
+
+    // Restart with a healthy HMIS.
+    receiver.set_default(Action::status(200));
+    let mut daemon = serve(&config, &log);
+    healthy(&rt, &base);
+    let db = rusqlite::Connection::open(dir.path().join("station.db")).unwrap();
+    wait_until("every delivery delivered after the restart", WAIT, || {
+        db.query_row(
+            "SELECT count(*) FROM outbox WHERE state != 'delivered'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 0
+    });
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+
+    let posted: BTreeSet<String> = db
+        .prepare("SELECT id FROM services WHERE batch_id = ?1")
+        .unwrap()
+        .query_map([&batch], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(posted.len(), 3);
+    let reqs = receiver.requests();
+    let mut by_key: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for r in reqs.iter().filter(|r| r.complete) {
+        by_key
+            .entry(r.header("idempotency-key").unwrap().to_string())
+            .or_default()
+            .push(r.service_ids());
+    }
+    // Every repeat of a key carries exactly the same services.
+    for (key, sends) in &by_key {
+        assert!(sends.windows(2).all(|w| w[0] == w[1]), "{key}: {sends:?}");
+    }
+    // The delivery cut short was sent again with the same key and ids.
+    let again = &by_key[&in_flight_key];
+    assert!(again.len() >= 2, "the in-flight delivery was sent again");
+    assert_eq!(again[0], in_flight.service_ids());
+    // Every posted service arrived, each under exactly one key.
+    let mut arrived = BTreeSet::new();
+    for sends in by_key.values() {
+        for id in &sends[0] {
+            assert!(arrived.insert(id.clone()), "service {id} under two keys");
+        }
+    }
+    assert_eq!(arrived, posted);
+    assert_eq!(by_key.len(), 2, "two deliveries");
+}
