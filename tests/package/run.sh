@@ -104,6 +104,18 @@ E_SHIP=$(exposure "$(systemd-analyze security --offline=true systemd/scanstation
 echo "  exposure of the shipped unit (offline): $E_SHIP"
 check "exposure of the shipped unit is at most 2.0" at_most_2 "$E_SHIP"
 
+# Every key of the Config structs in src/config.rs appears (set or commented) in the default config.
+config_keys_documented() {
+    local key missing=""
+    for key in $(awk '/^pub struct [A-Za-z]*Config/,/^}/' src/config.rs |
+        sed -n 's/^[[:space:]]*pub \([a-z_]*\):.*/\1/p' | sed 's/^match_$/match/' | sort -u); do
+        grep -Eq "^#? ?(\[\[?$key\]\]?|$key =)" packaging/scanstation.toml || missing="$missing $key"
+    done
+    [ -z "$missing" ] || echo "  not in packaging/scanstation.toml:$missing"
+    [ -z "$missing" ]
+}
+check "the default config shows every config key" config_keys_documented
+
 # ---- udev rules (host-side dry run with udevadm test) ------------------------------------------
 if command -v udevadm >/dev/null && [ -e /sys/class/tty/ttyS0 ]; then
     stamp "udev rules"
