@@ -12,7 +12,8 @@
 #     running; `dpkg --remove` keeps config and data; `dpkg --purge` leaves nothing behind.
 #
 # Needs root (debootstrap, nspawn). Installs debootstrap, systemd-container, lintian and cargo-deb
-# when missing. Cache: $SCANSTATION_TEST_CACHE (default /var/cache/scanstation-test).
+# when missing. Cache: $SCANSTATION_TEST_CACHE (default /var/cache/scanstation-test) holds the
+# bookworm tree and the release target dir ($SCANSTATION_PKG_TARGET_DIR to put it elsewhere).
 # Prints a timing per step and a final line "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -70,6 +71,21 @@ MIRROR=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*debian\)[[:space:]]*$/\1/p' 
 INCLUDE=systemd,systemd-sysv,dbus,curl,ca-certificates,procps,sqlite3
 BASE=$CACHE/bookworm-$(echo "$INCLUDE" | md5sum | cut -c1-8)
 
+WORK=$(mktemp -d /var/tmp/scanstation-pkgtest.XXXXXX)
+ROOTFS=$WORK/root
+NSPAWN_PID=
+cleanup() {
+    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+        # SIGTERM asks nspawn to shut the container down cleanly; SIGKILL after a deadline.
+        kill -TERM "$NSPAWN_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+        wait "$NSPAWN_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
 # ---- tools ----------------------------------------------------------------------------------
 stamp "tools"
 need=()
@@ -88,10 +104,19 @@ if ! cargo deb --version >/dev/null 2>&1; then
 fi
 
 # ---- build and lint ---------------------------------------------------------------------------
-stamp "building the .deb (cargo deb, release)"
-DEB=$(cargo deb -- --locked | tail -n1)
-[ -f "$DEB" ] || die "cargo deb did not produce a .deb (got: $DEB)"
-echo "built $DEB"
+# Its own target dir: a target dir shared with other checkouts (CARGO_TARGET_DIR) can have
+# target/release/scanstation replaced by another checkout's build before cargo-deb packs it.
+# The lock keeps two package tests from building into it at once.
+export CARGO_TARGET_DIR=${SCANSTATION_PKG_TARGET_DIR:-$CACHE/target}
+mkdir -p "$CARGO_TARGET_DIR"
+stamp "building the .deb (cargo deb, release, target dir $CARGO_TARGET_DIR)"
+# Build and copy the .deb out under the lock, so a concurrent run cannot swap it.
+flock "$CARGO_TARGET_DIR/.package-test.lock" bash -c \
+    'deb=$(cargo deb -- --locked | tail -n1) && [ -f "$deb" ] && cp "$deb" "$1/" && echo "built $deb"' \
+    _ "$WORK" || die "cargo deb failed"
+DEB=$(ls "$WORK"/scanstation_*.deb)
+check "the packaged binary has this checkout's systemd notifications" \
+    bash -c 'dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/bin/scanstation | grep -q "cannot notify systemd"' _ "$DEB"
 stamp "lintian"
 LINT=$(lintian --info "$DEB" 2>&1 | grep -v -e '^N:' -e 'running with root privileges' || true)
 [ -z "$LINT" ] || echo "$LINT"
@@ -145,20 +170,6 @@ if [ ! -f "$BASE/.complete" ]; then
     mv "$BASE.tmp" "$BASE"
     touch "$BASE/.complete"
 fi
-WORK=$(mktemp -d /var/tmp/scanstation-pkgtest.XXXXXX)
-ROOTFS=$WORK/root
-NSPAWN_PID=
-cleanup() {
-    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-        # SIGTERM asks nspawn to shut the container down cleanly; SIGKILL after a deadline.
-        kill -TERM "$NSPAWN_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$NSPAWN_PID" 2>/dev/null || true
-        wait "$NSPAWN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 stamp "fresh copy of the cached system"
 cp -a "$BASE" "$ROOTFS"
 rm -f "$ROOTFS/.complete"
