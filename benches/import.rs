@@ -5,7 +5,9 @@
 //!
 //! Each import runs in a child process (this binary re-executed with `SCANSTATION_BENCH_CHILD`)
 //! so that its peak RSS (VmHWM) is its own. `cargo bench --bench import`; set
-//! `SCANSTATION_BENCH_CLIENTS` to change the size, `SCANSTATION_BENCH_RUNS` the repetitions.
+//! `SCANSTATION_BENCH_CLIENTS` to change the size, `SCANSTATION_BENCH_RUNS` the repetitions,
+//! `SCANSTATION_BENCH_DIR` to keep the generated files there. One import by hand:
+//! `SCANSTATION_BENCH_CHILD=1 target/release/deps/import-* DB_FILE EXPORT_DIR`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -95,6 +97,37 @@ fn run_sqlite3(db: &Path, csv: &Path, wal: bool) -> Option<f64> {
     Some(secs)
 }
 
+/// A copy of the export with the rows of Client, Enrollment and Exit in random order (exports are
+/// not always sorted by ID; random key order is the harder case for the B-trees).
+fn shuffled_copy(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).expect("create shuffled dir");
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    for e in std::fs::read_dir(src).expect("read export dir") {
+        let e = e.expect("dir entry");
+        let name = e.file_name();
+        let text = std::fs::read_to_string(e.path()).expect("read csv");
+        let shuffle = ["Client.csv", "Enrollment.csv", "Exit.csv"]
+            .iter()
+            .any(|n| name.to_str() == Some(n));
+        if !shuffle {
+            std::fs::write(dest.join(&name), text).expect("write csv");
+            continue;
+        }
+        let mut lines: Vec<&str> = text.lines().collect();
+        // Fisher-Yates on the data rows (the synthetic files have no multi-line fields).
+        for i in (2..lines.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let j = 1 + (state % i as u64) as usize;
+            lines.swap(i, j);
+        }
+        let mut out = lines.join("\n");
+        out.push('\n');
+        std::fs::write(dest.join(&name), out).expect("write csv");
+    }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -118,10 +151,17 @@ fn main() {
         "SCANSTATION_BENCH_CLIENTS",
         if bench { 100_000 } else { 2_000 },
     );
+    if !bench {
+        println!("smoke run (small data, maybe a debug build): figures mean nothing; use `cargo bench --bench import`");
+    }
     let runs = env_num("SCANSTATION_BENCH_RUNS", if bench { 3 } else { 1 }).max(1);
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let csv = dir.path().join("export");
+    // SCANSTATION_BENCH_DIR keeps the files (for profiling a child by hand).
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir_path = std::env::var_os("SCANSTATION_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    let csv = dir_path.join("export");
     let today = chrono::Local::now().date_naive();
     let start = Instant::now();
     let sum = write_hud_csv(&csv, &SynthSpec::new(clients, 1, today)).expect("synth");
@@ -141,7 +181,7 @@ fn main() {
     );
 
     let exe = std::env::current_exe().expect("current exe");
-    let db = dir.path().join("station.db");
+    let db = dir_path.join("station.db");
     let mut imports = Vec::new();
     let mut peak = 0;
     let mut rows = 0;
@@ -157,10 +197,24 @@ fn main() {
         peak = peak.max(hwm);
         rows = r;
     }
+    let shuffled = dir_path.join("shuffled");
+    shuffled_copy(&csv, &shuffled);
+    let mut imports_shuffled = Vec::new();
+    for i in 0..runs {
+        let (secs, _, hwm) = run_import(&exe, &db, &shuffled);
+        println!(
+            "  import run {} (rows in random order): {:.3} s, peak RSS {:.1} MiB",
+            i + 1,
+            secs,
+            hwm as f64 / 1024.0
+        );
+        imports_shuffled.push(secs);
+        peak = peak.max(hwm);
+    }
     let mut sqlite = Vec::new();
     let mut sqlite_default = Vec::new();
     for i in 0..runs {
-        let bare = dir.path().join("bare.db");
+        let bare = dir_path.join("bare.db");
         match (
             run_sqlite3(&bare, &csv, true),
             run_sqlite3(&bare, &csv, false),
@@ -180,6 +234,10 @@ fn main() {
         }
     }
     let import = median(&mut imports);
+    println!(
+        "import with rows in random order: {:.3} s",
+        median(&mut imports_shuffled)
+    );
     let peak_mib = peak as f64 / 1024.0;
     let rss_note = if peak_mib < 64.0 { "ok" } else { "MISSED" };
     if sqlite.is_empty() {

@@ -67,15 +67,19 @@ CREATE TABLE lanes (
     batch_id TEXT REFERENCES batches (id)
 ) WITHOUT ROWID;
 
--- Append-only: every scan, written before it is acknowledged. Triggers forbid change.
+-- Append-only: every scan, written before it is acknowledged. Triggers forbid change. (No
+-- AUTOINCREMENT here or on entries: rows are never deleted, so rowids are never reused, and a
+-- scan's commit does not have to write sqlite_sequence too.)
 CREATE TABLE scan_log (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq        INTEGER PRIMARY KEY,
     scanned_at TEXT NOT NULL,
     lane       TEXT,
     source     TEXT NOT NULL,
     raw        TEXT NOT NULL,
     batch_id   TEXT
 );
+-- Scans that reached no batch (only they enter this index, so a bound scan writes no page of it).
+CREATE INDEX scan_log_unassigned ON scan_log (seq) WHERE batch_id IS NULL;
 CREATE TRIGGER scan_log_no_update BEFORE UPDATE ON scan_log
 BEGIN SELECT RAISE(ABORT, 'scan_log is append-only'); END;
 CREATE TRIGGER scan_log_no_delete BEFORE DELETE ON scan_log
@@ -83,7 +87,7 @@ BEGIN SELECT RAISE(ABORT, 'scan_log is append-only'); END;
 
 -- seq orders entries within a batch (scan order) and across batches (which came first).
 CREATE TABLE entries (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
     batch_id      TEXT NOT NULL REFERENCES batches (id),
     scan_seq      INTEGER REFERENCES scan_log (seq),
@@ -99,13 +103,15 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_batch ON entries (batch_id, seq);
 CREATE INDEX entries_client ON entries (client_id);
-CREATE UNIQUE INDEX entries_scan ON entries (scan_seq) WHERE scan_seq IS NOT NULL;
 
--- Unassigned scans a supervisor dismissed (the scan log itself never changes).
-CREATE TABLE scan_dismissals (
-    scan_seq     INTEGER PRIMARY KEY REFERENCES scan_log (seq),
-    dismissed_at TEXT NOT NULL,
-    dismissed_by TEXT
+-- What became of unassigned scans (the scan log itself never changes): moved into a batch as
+-- entry_id, or dismissed by a supervisor. One row per scan at most.
+CREATE TABLE scan_resolutions (
+    scan_seq    INTEGER PRIMARY KEY REFERENCES scan_log (seq),
+    resolution  TEXT NOT NULL CHECK (resolution IN ('moved', 'dismissed')),
+    entry_id    TEXT,
+    resolved_at TEXT NOT NULL,
+    resolved_by TEXT
 );
 
 -- Posted services: one per ok entry, with a stable UUID.

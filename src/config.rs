@@ -16,8 +16,10 @@ use crate::domain::service::{ServiceDef, Unit};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/scanstation/scanstation.toml";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Keys the file has that scanstation does not know (reported by `check`).
+    #[serde(skip)]
+    pub unknown_keys: Vec<String>,
     pub station: StationConfig,
     #[serde(default)]
     pub storage: StorageConfig,
@@ -38,7 +40,6 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct StationConfig {
     pub id: String,
     #[serde(default = "default_timezone")]
@@ -50,7 +51,6 @@ fn default_timezone() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     #[serde(default = "default_database")]
     pub database: PathBuf,
@@ -69,7 +69,6 @@ impl Default for StorageConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct WebConfig {
     #[serde(default = "default_listen")]
     pub listen: String,
@@ -94,7 +93,6 @@ impl Default for WebConfig {
 }
 
 #[derive(Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct SupervisorConfig {
     pub name: String,
     pub pin_hash: String,
@@ -113,7 +111,6 @@ impl fmt::Debug for SupervisorConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct HmisConfig {
     #[serde(default)]
     pub projects: Vec<String>,
@@ -155,7 +152,6 @@ impl Default for HmisConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     pub code: String,
     pub name: String,
@@ -182,7 +178,6 @@ fn default_unit_value() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct BarcodeConfig {
     #[serde(default)]
     pub strip_prefix: String,
@@ -213,7 +208,6 @@ impl Default for BarcodeConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ScannerConfig {
     /// "serial" or "hid".
     pub kind: String,
@@ -255,7 +249,6 @@ fn default_double_read() -> u64 {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
     /// "http-json", "clienttrack-csv" or "none".
     #[serde(default = "default_upstream_kind")]
@@ -368,11 +361,19 @@ impl Config {
         Self::parse(&text, path)
     }
 
+    /// Parse the TOML. Unknown keys do not stop parsing: every one is collected (with its full
+    /// path, e.g. `scanner[1].colour`) so `check` reports them together with the other problems.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_err = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| parse_err(e.to_string()))?;
+        let mut unknown = Vec::new();
+        let mut config: Config = serde_ignored::deserialize(de, |p| unknown.push(key_path(&p)))
+            .map_err(|e| parse_err(e.to_string()))?;
+        config.unknown_keys = unknown;
+        Ok(config)
     }
 
     /// Validate every key; all problems are returned together.
@@ -385,6 +386,12 @@ impl Config {
             })
         };
 
+        for key in &self.unknown_keys {
+            bad(
+                key,
+                "unknown key (misspelt, or not for this version of scanstation)".into(),
+            );
+        }
         if self.station.id.trim().is_empty() {
             bad("station.id", "must not be empty".into());
         }
@@ -616,6 +623,26 @@ impl Config {
     }
 }
 
+/// `scanner[1].colour` from serde_ignored's path.
+fn key_path(p: &serde_ignored::Path) -> String {
+    use serde_ignored::Path as P;
+    match p {
+        P::Root => String::new(),
+        P::Seq { parent, index } => format!("{}[{index}]", key_path(parent)),
+        P::Map { parent, key } => {
+            let head = key_path(parent);
+            if head.is_empty() {
+                key.clone()
+            } else {
+                format!("{head}.{key}")
+            }
+        }
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            key_path(parent)
+        }
+    }
+}
+
 /// An upstream URL must be https, or http to a loopback host.
 pub fn check_url(url: &str) -> Result<(), String> {
     let rest = if let Some(r) = url.strip_prefix("https://") {
@@ -672,9 +699,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_key_is_named() {
-        let err = parse("[station]\nid = \"a\"\ncolour = \"red\"\n").unwrap_err();
-        assert!(err.to_string().contains("colour"), "{err}");
+    fn unknown_keys_are_all_named_with_their_path() {
+        let text = "[station]\nid = \"a\"\ncolour = \"red\"\n[[scanner]]\nkind = \"serial\"\npath = \"/dev/x\"\nspeed = 1\n[nonsense]\nx = 1\n";
+        let ConfigError::Invalid { problems } = parse(text).unwrap_err() else {
+            panic!("expected Invalid")
+        };
+        let mut keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        keys.sort();
+        assert_eq!(keys, vec!["nonsense", "scanner[0].speed", "station.colour"]);
     }
 
     #[test]
@@ -706,6 +738,7 @@ lane = "bad lane!"
 [upstream]
 kind = "http-json"
 url = "http://hmis.example.org/"
+retries = 3
 "#;
         let err = parse(text).unwrap_err();
         let ConfigError::Invalid { problems } = err else {
@@ -725,6 +758,7 @@ url = "http://hmis.example.org/"
             "scanner[0].lane",
             "upstream.url",
             "upstream.token_file",
+            "upstream.retries",
         ] {
             assert!(keys.contains(&k), "missing {k} in {keys:?}");
         }

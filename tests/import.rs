@@ -222,7 +222,7 @@ fn full_refresh_with_bom_crlf_upper_case_headers_and_both_date_orders() {
     assert!(st.source.unwrap().ends_with("basic"));
 
     let text = rep.to_string();
-    assert!(text.contains("directive full refresh"), "{text}");
+    assert!(text.contains("ExportDirective 2 (full refresh)"), "{text}");
     for file in ["Project.csv", "Client.csv", "Enrollment.csv", "Exit.csv"] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(file)),
@@ -343,7 +343,7 @@ fn delta_upserts_and_applies_deletions() {
     let rep = import_path(&mut conn, &fixture("delta"), &all()).unwrap();
     assert_eq!(rep.mode, Mode::Delta);
     assert_eq!(rep.directive, 1);
-    assert!(rep.to_string().contains("directive delta"));
+    assert!(rep.to_string().contains("ExportDirective 1 (delta)"));
     let f = |n: &str| rep.file(n).unwrap().clone();
     assert_eq!((f("Client.csv").kept, f("Client.csv").deleted), (2, 1));
     assert_eq!(
@@ -784,7 +784,7 @@ fn hud_enrollment_test_files_directive_3_is_a_full_refresh() {
     assert_eq!(rep.mode, Mode::FullRefresh);
     assert!(rep
         .to_string()
-        .contains("other (3), treated as a full refresh"));
+        .contains("ExportDirective 3 (other), treated as a full refresh"));
     assert_eq!(counts(&conn), (1, 3, 4, 1), "basic's rows replaced: {rep}");
 }
 
@@ -821,4 +821,36 @@ fn hud_validation_files_import_with_bad_rows_skipped() {
     assert_eq!((x.read, x.kept), (8, 5), "{rep}");
     let (_, clients, enrollments, exits) = counts(&conn);
     assert_eq!((clients, enrollments, exits), (4, e.kept, x.kept));
+}
+
+#[test]
+fn a_name_that_is_not_utf8_is_kept_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let latin1 = copy_fixture("basic", dir.path());
+    let path = latin1.join("Client.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let utf8 = "Hernández".as_bytes();
+    let at = bytes.windows(utf8.len()).position(|w| w == utf8).unwrap();
+    let mut changed = bytes[..at].to_vec();
+    changed.extend_from_slice(b"Hern\xe1ndez");
+    changed.extend_from_slice(&bytes[at + utf8.len()..]);
+    std::fs::write(&path, changed).unwrap();
+    let rep = import_path(&mut conn, &latin1, &all()).unwrap();
+    let c = rep.file("Client.csv").unwrap();
+    assert_eq!(c.kept, 5);
+    assert_eq!(
+        c.warnings[0].reason,
+        "name not UTF-8 (stored with replacement characters)"
+    );
+    assert_eq!(c.warnings[0].lines, vec![6]);
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT last_name_key FROM clients WHERE personal_id=?1",
+            "C005"
+        )
+        .as_deref(),
+        Some("her")
+    );
 }

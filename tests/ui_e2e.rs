@@ -50,6 +50,19 @@ async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
         .await;
     let path = screenshots_dir().join(format!("{name}-{w}x{h}.png"));
     b.screenshot(&path).await.unwrap();
+    // Every control on screen is a touch target of at least 48x48 CSS pixels.
+    let small = b
+        .js(
+            "const bad = [];              for (const e of document.querySelectorAll('button, a[href], input, select, [role=checkbox]')) {                const r = e.getBoundingClientRect();                if (!e.getClientRects().length || r.width === 0) continue;                if (r.width < 48 || r.height < 48) bad.push(`${e.tagName} ${e.id || e.className} '${(e.innerText || e.value || '').slice(0, 20)}' ${Math.round(r.width)}x${Math.round(r.height)}`);              } return bad;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        small,
+        json!([]),
+        "{name} at {w}x{h}: touch targets under 48 px"
+    );
 }
 
 /// Create a batch of Hot Meals for P1 today over the API and bind it to `lane`.
@@ -273,18 +286,48 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     .await
     .unwrap();
     assert_eq!(b.text("#count-flagged").await.unwrap(), "3 flagged");
+    let batch_url = b
+        .js("return location.href", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A scan on a lane with no batch is kept; the supervisor moves it into this batch.
+    scan(&api, "door", "XYZ9").await;
+    b.tap("a[href=\"#batches\"]").await.unwrap();
+    b.wait_visible("#unassigned", T).await.unwrap();
+    assert!(b.text("#unassigned").await.unwrap().contains("XYZ9"));
+    b.tap("#unassigned li button").await.unwrap();
+    b.wait(
+        "unassigned list gone",
+        "return !document.getElementById('unassigned')",
+        T,
+    )
+    .await
+    .unwrap();
+    b.goto(&batch_url).await.unwrap();
+    b.wait(
+        "6 entries",
+        "return document.querySelectorAll('#entries li').length === 6",
+        T,
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.text("#count-flagged").await.unwrap(), "4 flagged");
     let post_disabled = b
         .js("return document.getElementById('post').disabled", vec![])
         .await
         .unwrap();
     assert_eq!(post_disabled, json!(true));
-    assert!(b.text("#post-reason").await.unwrap().contains("3 flagged"));
+    assert!(b.text("#post-reason").await.unwrap().contains("4 flagged"));
 
     // Filter flagged, then X on one flagged entry (with confirmation).
     b.tap("#filter-flagged").await.unwrap();
     b.wait(
-        "3 flagged shown",
-        "return document.querySelectorAll('#entries li').length === 3",
+        "4 flagged shown",
+        "return document.querySelectorAll('#entries li').length === 4",
         T,
     )
     .await
@@ -294,8 +337,8 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
         .unwrap();
     b.tap("dialog [data-confirm]").await.unwrap();
     b.wait(
-        "2 flagged",
-        "return document.getElementById('count-flagged').textContent === '2 flagged'",
+        "3 flagged",
+        "return document.getElementById('count-flagged').textContent === '3 flagged'",
         T,
     )
     .await
@@ -311,7 +354,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
     )
     .await
     .unwrap();
-    assert_eq!(b.text("#count-removed").await.unwrap(), "3 removed");
+    assert_eq!(b.text("#count-removed").await.unwrap(), "4 removed");
 
     // Post, confirming with the counts.
     b.tap("#post").await.unwrap();
@@ -460,7 +503,7 @@ async fn screenshots_of_every_screen() {
     // One batch per screen size, the same client in each: duplicates only within a batch.
     let st = UiStation::start_with(120, "[hmis]\nduplicate_scope = \"batch\"").await;
     let api = st.supervisor().await;
-    for size in [(800, 480), (1280, 800), (480, 800)] {
+    for size in [(800, 480), (1280, 800), (480, 800), (1920, 1080)] {
         let (w, h) = size;
         let b = Browser::start(w, h).await.unwrap();
         b.goto(&format!("{}/?lane=side", st.base)).await.unwrap();

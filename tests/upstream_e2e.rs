@@ -89,7 +89,7 @@ async fn a_posted_batch_reaches_the_hmis_and_a_refusal_can_be_retried() {
         .unwrap()
         .contains("enrollment closed"));
     let (s, list) = api.get("/deliveries?state=failed").await;
-    assert_eq!(s, 200);
+    assert_eq!(s, 200, "{list}");
     let parked = list["deliveries"].as_array().unwrap();
     assert_eq!(parked.len(), 1);
     let id = parked[0]["id"].as_i64().unwrap();

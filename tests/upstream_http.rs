@@ -109,6 +109,7 @@ fn delivers_in_chunks_with_token_key_and_ids() {
         .unwrap();
     assert_eq!(b["state"], "delivered");
     assert_eq!(b["services"], 5);
+    assert!(b["last_error"].is_null());
     assert!(app
         .store
         .with(|c| scanstation::upstream::batch_delivery(c, "nope").unwrap())
@@ -233,6 +234,10 @@ fn bad_request_parks_until_a_supervisor_retries() {
         .with(|c| scanstation::upstream::batch_delivery(c, "B1").unwrap())
         .unwrap();
     assert_eq!(b["state"], "failed");
+    assert!(b["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown enrollment"));
     assert!(b["deliveries"][0]["last_error"]
         .as_str()
         .unwrap()

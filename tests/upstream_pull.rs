@@ -155,3 +155,45 @@ async fn open_batches_are_reloaded_after_a_pull() {
     assert_eq!(b["entries"][0]["verdict"], "ok", "{b}");
     station.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_pulls_at_start_and_status_shows_it() {
+    let ca = TestCa::new("pull CA");
+    let receiver = Receiver::start(&ca);
+    let keep = tempfile::tempdir().unwrap();
+    let ca_pem = ca.write_pem(keep.path());
+    let token = keep.path().join("import.token");
+    std::fs::write(&token, "pull-token\n").unwrap();
+    receiver.set_default(
+        Action::status(200)
+            .header("ETag", "\"s1\"")
+            .body(zip_folder(&fixture("station"))),
+    );
+    let url = format!("https://127.0.0.1:{}/export.zip", receiver.addr.port());
+    let station = common::Station::start_with(
+        &format!(
+            "[hmis]\nimport_url = \"{url}\"\nimport_interval_minutes = 60\nimport_token_file = \"{}\"\n\
+             [upstream]\nkind = \"none\"\nca_file = \"{}\"\n",
+            token.display(),
+            ca_pem.display()
+        ),
+        None,
+    )
+    .await;
+    let api = station.supervisor().await;
+    let st = common::eventually(
+        Duration::from_secs(20),
+        "the first pull imported",
+        || async {
+            let (_, st) = api.get("/status").await;
+            (st["outbox"]["enrollment_pull"]["ok"] == true).then_some(st)
+        },
+    )
+    .await;
+    assert!(st["data"]["clients"].as_u64().unwrap() > 0, "{st}");
+    let reqs = receiver.requests();
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(reqs[0].path, "/export.zip");
+    assert_eq!(reqs[0].header("authorization"), Some("Bearer pull-token"));
+    station.stop().await;
+}

@@ -132,22 +132,55 @@ fn num(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Split a value into its date part and optional time part (` hh:mm[:ss]` or `Thh:mm[:ss]`).
-fn split_time(b: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+/// Parse a time `h:mm`, `hh:mm:ss`, with optional fraction (`.000`), `Z`, or ` AM`/` PM`
+/// (as spreadsheets save it) into hours, minutes, seconds.
+fn parse_time(t: &[u8]) -> Option<(u32, u32, u32)> {
+    let mut t = t.trim_ascii();
+    let mut pm = None;
+    if t.len() >= 2 {
+        let suffix = t[t.len() - 2..].to_ascii_uppercase();
+        if suffix == b"AM" || suffix == b"PM" {
+            pm = Some(suffix == b"PM");
+            t = t[..t.len() - 2].trim_ascii();
+        }
+    }
+    if let Some(rest) = t.strip_suffix(b"Z") {
+        t = rest;
+    }
+    if let Some(dot) = t.iter().position(|&c| c == b'.') {
+        if !t[dot + 1..].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        t = &t[..dot];
+    }
+    let mut parts = t.split(|&c| c == b':');
+    let mut next = |required: bool| -> Option<Option<u32>> {
+        match parts.next() {
+            Some(p) if (1..=2).contains(&p.len()) => num(p).map(Some),
+            Some(_) => None,
+            None if required => None,
+            None => Some(None),
+        }
+    };
+    let h = next(true)??;
+    let m = next(true)??;
+    let s = next(false)?.unwrap_or(0);
+    if parts.next().is_some() || m > 59 || s > 60 {
+        return None;
+    }
+    let h = match pm {
+        None if h < 24 => h,
+        Some(pm) if (1..=12).contains(&h) => (h % 12) + if pm { 12 } else { 0 },
+        _ => return None,
+    };
+    Some((h, m, s))
+}
+
+/// Split a value into its date part and optional time (` hh:mm:ss` or `Thh:mm:ss`).
+fn split_time(b: &[u8]) -> Option<(&[u8], Option<(u32, u32, u32)>)> {
     match b.iter().position(|&c| c == b' ' || c == b'T') {
         None => Some((b, None)),
-        Some(i) => {
-            let t = b[i + 1..].trim_ascii();
-            let parts: Vec<&[u8]> = t.split(|&c| c == b':').collect();
-            let ok = (parts.len() == 2 || parts.len() == 3)
-                && parts
-                    .iter()
-                    .all(|p| (1..=2).contains(&p.len()) && num(p).is_some())
-                && num(parts[0]).is_some_and(|h| h < 24)
-                && num(parts[1]).is_some_and(|m| m < 60)
-                && parts.get(2).is_none_or(|s| num(s).is_some_and(|s| s < 61));
-            ok.then_some((&b[..i], Some(t)))
-        }
+        Some(i) => Some((&b[..i], Some(parse_time(&b[i + 1..])?))),
     }
 }
 
@@ -185,17 +218,8 @@ pub(crate) fn datetime_text(b: &[u8]) -> Option<String> {
     let date = parse_date(b)?;
     let (_, time) = split_time(b)?;
     let mut out = date.format("%Y-%m-%d").to_string();
-    if let Some(t) = time {
-        let parts: Vec<u32> = t
-            .split(|&c| c == b':')
-            .map(|p| num(p).unwrap_or(0))
-            .collect();
-        out.push_str(&format!(
-            " {:02}:{:02}:{:02}",
-            parts.first().copied().unwrap_or(0),
-            parts.get(1).copied().unwrap_or(0),
-            parts.get(2).copied().unwrap_or(0)
-        ));
+    if let Some((h, m, s)) = time {
+        out.push_str(&format!(" {h:02}:{m:02}:{s:02}"));
     }
     Some(out)
 }
@@ -257,6 +281,22 @@ mod tests {
             Some("2023-02-07 12:00:00")
         );
         assert_eq!(datetime_text(b"2017-10-03").as_deref(), Some("2017-10-03"));
+        // Fractions, Z, and AM/PM as spreadsheets save them.
+        assert_eq!(
+            datetime_text(b"2024-05-01T06:30:00.123Z").as_deref(),
+            Some("2024-05-01 06:30:00")
+        );
+        assert_eq!(
+            datetime_text(b"5/1/2024 6:30 PM").as_deref(),
+            Some("2024-05-01 18:30:00")
+        );
+        assert_eq!(
+            datetime_text(b"5/1/2024 12:05:00 am").as_deref(),
+            Some("2024-05-01 00:05:00")
+        );
+        assert_eq!(d("5/1/2024 13:00 PM"), None);
+        assert_eq!(d("2024-05-01 6:3x"), None);
+        assert_eq!(d("2024-05-01 06:30:00.x"), None);
     }
 
     #[test]

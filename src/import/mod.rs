@@ -7,7 +7,8 @@
 //! (`Services.csv`, ...) are ignored. In a .zip the files may sit in a subfolder. File names and
 //! column headers are matched ignoring case; columns are found by header name, never by position, so
 //! the FY2024 and FY2026 layouts both work. UTF-8 BOM, CRLF and quoted fields are accepted. Dates
-//! may be `yyyy-mm-dd` or `mm-dd-yyyy` (or `m/d/yyyy`), optionally followed by ` hh:mm:ss`.
+//! may be `yyyy-mm-dd` or `mm-dd-yyyy` (or `m/d/yyyy`, as a spreadsheet saves them), optionally
+//! followed by a time ` hh:mm:ss` (also `Thh:mm`, fractions of a second, `Z`, ` AM`/` PM`).
 //!
 //! Only what the station needs is stored: projects (ID, organization, name, type), clients
 //! (PersonalID, first name, last initial, `last_name_key`, DOB), enrollments (ID, client, project,
@@ -234,14 +235,14 @@ impl ImportReport {
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let how = match (self.directive, self.mode) {
-            (1, _) => "delta".to_string(),
-            (2, _) => "full refresh".to_string(),
-            (d, Mode::FullRefresh) => format!("other ({d}), treated as a full refresh"),
-            (d, Mode::Delta) => format!("other ({d}), treated as a delta"),
+            (1, _) => "1 (delta)".to_string(),
+            (2, _) => "2 (full refresh)".to_string(),
+            (d, Mode::FullRefresh) => format!("{d} (other), treated as a full refresh"),
+            (d, Mode::Delta) => format!("{d} (other), treated as a delta"),
         };
         writeln!(
             f,
-            "Imported export {} of {} from {}: directive {}",
+            "Imported export {} of {} from {}: ExportDirective {}",
             self.export_id, self.export_date, self.source, how
         )?;
         for r in &self.files {

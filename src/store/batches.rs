@@ -617,6 +617,7 @@ pub fn assign_scan(
     settings: &Settings,
     batch_id: &str,
     scan_id: i64,
+    by: &str,
 ) -> AppResult<(EntryView, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
@@ -624,9 +625,8 @@ pub fn assign_scan(
     let scan: Option<(String, String, String)> = tx
         .query_row(
             "SELECT s.raw, s.source, s.scanned_at FROM scan_log s
-             WHERE s.seq = ?1
-               AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.scan_seq = s.seq)
-               AND NOT EXISTS (SELECT 1 FROM scan_dismissals d WHERE d.scan_seq = s.seq)",
+             WHERE s.seq = ?1 AND s.batch_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)",
             [scan_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -642,6 +642,11 @@ pub fn assign_scan(
         Some(scan_id),
         &at,
     )?;
+    tx.execute(
+        "INSERT INTO scan_resolutions (scan_seq, resolution, entry_id, resolved_at, resolved_by)
+         VALUES (?1, 'moved', ?2, ?3, ?4)",
+        params![scan_id, id, now_text(), by],
+    )?;
     let out = (get_entry(&tx, &id)?, served_count(&tx, batch_id)?);
     tx.commit()?;
     Ok(out)
@@ -652,8 +657,7 @@ pub fn unassigned_scans(conn: &Connection) -> rusqlite::Result<Vec<UnassignedSca
     let mut stmt = conn.prepare(
         "SELECT s.seq, s.lane, s.raw, s.source, s.scanned_at FROM scan_log s
          WHERE s.batch_id IS NULL
-           AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.scan_seq = s.seq)
-           AND NOT EXISTS (SELECT 1 FROM scan_dismissals d WHERE d.scan_seq = s.seq)
+           AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)
          ORDER BY s.seq LIMIT 1000",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -674,7 +678,8 @@ pub fn dismiss_scan(conn: &mut Connection, scan_id: i64, by: &str) -> AppResult<
         return Err(AppError::NotFound(format!("unassigned scan {scan_id}")));
     }
     conn.execute(
-        "INSERT INTO scan_dismissals (scan_seq, dismissed_at, dismissed_by) VALUES (?1, ?2, ?3)",
+        "INSERT INTO scan_resolutions (scan_seq, resolution, resolved_at, resolved_by)
+         VALUES (?1, 'dismissed', ?2, ?3)",
         params![scan_id, now_text(), by],
     )?;
     Ok(())

@@ -89,7 +89,7 @@ pub fn status(conn: &Connection) -> rusqlite::Result<serde_json::Value> {
 
 /// Delivery state of one posted batch for the batch JSON (None: nothing queued).
 /// `state` is `failed` if any delivery is parked, else `queued` if any is still on its way, else
-/// `delivered`.
+/// `delivered`; `last_error` is why (null once delivered); `deliveries` lists each request/file.
 pub fn batch_delivery(
     conn: &Connection,
     batch_id: &str,
@@ -122,9 +122,22 @@ pub fn batch_delivery(
             })
         })
         .collect();
+    // The reason to show with the state: why a delivery is parked, or why one is being retried;
+    // none once everything is delivered (old errors stay in `deliveries`).
+    let last_error = rows
+        .iter()
+        .filter(|d| d.state == state && state != "delivered")
+        .find_map(|d| d.last_error.clone());
+    let next_attempt_at = rows
+        .iter()
+        .filter(|d| d.state == "queued")
+        .filter_map(|d| d.next_attempt_at.clone())
+        .min();
     Ok(Some(serde_json::json!({
         "state": state,
         "services": services,
+        "last_error": last_error,
+        "next_attempt_at": next_attempt_at,
         "deliveries": deliveries,
     })))
 }

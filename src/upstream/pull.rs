@@ -55,13 +55,15 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
         }
     };
     let every = Duration::from_secs(app.settings.raw.hmis.import_interval_minutes.max(1) * 60);
+    // After a failure, try again sooner (but not more often than every 5 minutes).
+    let after_failure = every.min(Duration::from_secs(300));
     loop {
-        tokio::select! {
-            _ = pull_once(&app, &client, &url) => {}
+        let ok = tokio::select! {
+            r = pull_once(&app, &client, &url) => r.is_ok(),
             _ = shutdown.changed() => return,
-        }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(if ok { every } else { after_failure }) => {}
             _ = shutdown.changed() => return,
         }
     }

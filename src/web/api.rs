@@ -202,7 +202,7 @@ fn entry_json(entry: &batches::EntryView, served: i64) -> Value {
 
 async fn add_entry(
     State(app): State<App>,
-    _s: Supervisor,
+    s: Supervisor,
     ApiPath(batch_id): ApiPath<String>,
     ApiJson(body): ApiJson<EntryBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -240,7 +240,7 @@ async fn add_entry(
         .store
         .call(move |conn| match act {
             Act::Input(input) => batches::add_entry(conn, &a.settings, &id, input, &source),
-            Act::Scan(scan_id) => batches::assign_scan(conn, &a.settings, &id, scan_id),
+            Act::Scan(scan_id) => batches::assign_scan(conn, &a.settings, &id, scan_id, &s.name),
         })
         .await?;
     let v = entry_json(&entry, served);

@@ -239,7 +239,7 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         if Instant::now() > deadline {
             panic!("timed out after {timeout:?} waiting for {what}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -309,14 +309,9 @@ where
             at: Instant::now(),
         });
         let mut action = action;
-        loop {
-            match action {
-                Action::Delay(d, inner) => {
-                    tokio::time::sleep(d).await;
-                    action = *inner;
-                }
-                _ => break,
-            }
+        while let Action::Delay(d, inner) = action {
+            tokio::time::sleep(d).await;
+            action = *inner;
         }
         match action {
             Action::Respond {

@@ -21,6 +21,7 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
   let banner = null; // {verdict, name, id}
   let bannerTimer = 0;
   let loaded = false;
+  let laneError = null;
   let alive = true;
 
   const els = {};
@@ -59,6 +60,7 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
         banner.name ? h('div', { class: 'banner-name', id: 'banner-name' }, banner.name) : null,
         banner.verdict !== 'ok' ? h('div', { class: 'banner-hint' }, t('verdict.' + banner.verdict + '.hint')) : null);
     }
+    if (laneError) return h('section', { class: 'banner v-idle', id: 'banner', dataset: { verdict: 'error' } }, h('div', { class: 'banner-verdict small' }, laneError));
     if (!loaded) return h('section', { class: 'banner v-idle', id: 'banner', dataset: { verdict: 'loading' } }, h('div', { class: 'banner-verdict small' }, t('lane.connecting')));
     if (!b) {
       return h('section', { class: 'banner v-idle', id: 'banner', dataset: { verdict: 'unbound' } },
@@ -93,8 +95,10 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
     try {
       lane = await get('/lanes/' + encodeURIComponent(laneName));
       loaded = true;
+      laneError = null;
     } catch (e) {
       if (e.status === 404) { lane = { lane: laneName, batch: null, scanners: [] }; loaded = true; }
+      else if (e.status >= 400 && e.status < 500) laneError = e.message;
     }
     render();
   }

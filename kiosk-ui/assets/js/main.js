@@ -33,7 +33,13 @@ function newScope() {
 for (const name of ['scan', 'batch', 'scanner', 'delivery']) {
   on(name, (d) => { const s = scoped; if (s) (s.events[name] || []).forEach((f) => f(d)); });
 }
-onConnection((up) => { const s = scoped; if (s) s.conn.forEach((f) => f(up)); });
+let everConnected = false;
+onConnection((up) => {
+  everConnected ||= up;
+  document.body.classList.toggle('offline', everConnected && !up);
+  const s = scoped;
+  if (s) s.conn.forEach((f) => f(up));
+});
 onLangChange(() => {
   const s = scoped;
   if (s && s.lang.length) s.lang.forEach((f) => f());
@@ -115,7 +121,7 @@ function supHeader(active) {
     href: hash,
     'aria-current': active === hash.slice(1) ? 'page' : null,
   }, t(key));
-  return h('header', { class: 'sup-head' },
+  return h('header', { class: 'sup-head', dataset: { offline: t('lane.reconnecting') } },
     h('nav', { class: 'tabs', 'aria-label': t('nav.label') },
       tab('#batches', 'nav.batches'),
       tab('#status', 'nav.status'),
