@@ -254,7 +254,7 @@ mod tests {
             Level::Warn,
             "scanstation::upstream",
             &[("status", "503")],
-            |r| format_journal_stream(r),
+            format_journal_stream,
         );
         assert_eq!(
             line,

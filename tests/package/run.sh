@@ -12,7 +12,8 @@
 #     running; `dpkg --remove` keeps config and data; `dpkg --purge` leaves nothing behind.
 #
 # Needs root (debootstrap, nspawn). Installs debootstrap, systemd-container, lintian and cargo-deb
-# when missing. Cache: $SCANSTATION_TEST_CACHE (default /var/cache/scanstation-test).
+# when missing. Cache: $SCANSTATION_TEST_CACHE (default /var/cache/scanstation-test) holds the
+# bookworm tree and the release target dir ($SCANSTATION_PKG_TARGET_DIR to put it elsewhere).
 # Prints a timing per step and a final line "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,6 +45,12 @@ exposure() { # $1: the systemd-analyze security output
     sed -n 's/.*Overall exposure level for scanstation.service: \([0-9.]*\).*/\1/p' <<<"$1"
 }
 at_most_2() { awk -v e="$1" 'BEGIN { exit !(e != "" && e <= 2.0) }'; }
+quietly() { # run, show the output only on failure
+    local out
+    if out=$("$@" 2>&1); then return 0; fi
+    echo "$out"
+    return 1
+}
 die() {
     not_ok "$*"
     finish || exit 1
@@ -64,6 +71,21 @@ MIRROR=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*debian\)[[:space:]]*$/\1/p' 
 INCLUDE=systemd,systemd-sysv,dbus,curl,ca-certificates,procps,sqlite3
 BASE=$CACHE/bookworm-$(echo "$INCLUDE" | md5sum | cut -c1-8)
 
+WORK=$(mktemp -d /var/tmp/scanstation-pkgtest.XXXXXX)
+ROOTFS=$WORK/root
+NSPAWN_PID=
+cleanup() {
+    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+        # SIGTERM asks nspawn to shut the container down cleanly; SIGKILL after a deadline.
+        kill -TERM "$NSPAWN_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+        wait "$NSPAWN_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
 # ---- tools ----------------------------------------------------------------------------------
 stamp "tools"
 need=()
@@ -82,10 +104,19 @@ if ! cargo deb --version >/dev/null 2>&1; then
 fi
 
 # ---- build and lint ---------------------------------------------------------------------------
-stamp "building the .deb (cargo deb, release)"
-DEB=$(cargo deb -- --locked | tail -n1)
-[ -f "$DEB" ] || die "cargo deb did not produce a .deb (got: $DEB)"
-echo "built $DEB"
+# Its own target dir: a target dir shared with other checkouts (CARGO_TARGET_DIR) can have
+# target/release/scanstation replaced by another checkout's build before cargo-deb packs it.
+# The lock keeps two package tests from building into it at once.
+export CARGO_TARGET_DIR=${SCANSTATION_PKG_TARGET_DIR:-$CACHE/target}
+mkdir -p "$CARGO_TARGET_DIR"
+stamp "building the .deb (cargo deb, release, target dir $CARGO_TARGET_DIR)"
+# Build and copy the .deb out under the lock, so a concurrent run cannot swap it.
+flock "$CARGO_TARGET_DIR/.package-test.lock" bash -c \
+    'deb=$(cargo deb -- --locked | tail -n1) && [ -f "$deb" ] && cp "$deb" "$1/" && echo "built $deb"' \
+    _ "$WORK" || die "cargo deb failed"
+DEB=$(ls "$WORK"/scanstation_*.deb)
+check "the packaged binary has this checkout's systemd notifications" \
+    bash -c 'dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/bin/scanstation | grep -q "cannot notify systemd"' _ "$DEB"
 stamp "lintian"
 LINT=$(lintian --info "$DEB" 2>&1 | grep -v -e '^N:' -e 'running with root privileges' || true)
 [ -z "$LINT" ] || echo "$LINT"
@@ -97,6 +128,21 @@ check "lintian warnings are only the accepted ones" test -z "$UNEXPECTED"
 E_SHIP=$(exposure "$(systemd-analyze security --offline=true systemd/scanstation.service 2>/dev/null || true)")
 echo "  exposure of the shipped unit (offline): $E_SHIP"
 check "exposure of the shipped unit is at most 2.0" at_most_2 "$E_SHIP"
+
+# Every key of the Config structs in src/config.rs appears (set or commented) in the default config.
+config_keys_documented() {
+    local key missing=""
+    # Fields of the *Config structs, except #[serde(skip)] ones (not keys of the file).
+    for key in $(awk '/^pub struct [A-Za-z]*Config/,/^}/' src/config.rs |
+        awk '/serde\(skip\)/ { skip = 1; next }
+             /^[[:space:]]*pub [a-z_]+:/ { if (!skip) print; skip = 0 }' |
+        sed -n 's/^[[:space:]]*pub \([a-z_]*\):.*/\1/p' | sed 's/^match_$/match/' | sort -u); do
+        grep -Eq "^#? ?(\[\[?$key\]\]?|$key =)" packaging/scanstation.toml || missing="$missing $key"
+    done
+    [ -z "$missing" ] || echo "  not in packaging/scanstation.toml:$missing"
+    [ -z "$missing" ]
+}
+check "the default config shows every config key" config_keys_documented
 
 # ---- udev rules (host-side dry run with udevadm test) ------------------------------------------
 if command -v udevadm >/dev/null && [ -e /sys/class/tty/ttyS0 ]; then
@@ -112,6 +158,8 @@ if command -v udevadm >/dev/null && [ -e /sys/class/tty/ttyS0 ]; then
         grep -qx 'ID_MM_DEVICE_IGNORE=1' <<<"$UDEV_OUT"
     check "udev: the rules file parses without errors" \
         bash -c '! grep -qi -e "invalid" -e "error" <<<"$1"' _ "$(grep 70-scanstation-pkgtest <<<"$UDEV_OUT")"
+else
+    echo "note: udev rule checks skipped (no udevadm or no /sys/class/tty/ttyS0 on this host)"
 fi
 
 # ---- minimal bookworm (cached) -------------------------------------------------------------------
@@ -125,20 +173,6 @@ if [ ! -f "$BASE/.complete" ]; then
     mv "$BASE.tmp" "$BASE"
     touch "$BASE/.complete"
 fi
-WORK=$(mktemp -d /var/tmp/scanstation-pkgtest.XXXXXX)
-ROOTFS=$WORK/root
-NSPAWN_PID=
-cleanup() {
-    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-        # SIGTERM asks nspawn to shut the container down cleanly; SIGKILL after a deadline.
-        kill -TERM "$NSPAWN_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$NSPAWN_PID" 2>/dev/null || true
-        wait "$NSPAWN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 stamp "fresh copy of the cached system"
 cp -a "$BASE" "$ROOTFS"
 rm -f "$ROOTFS/.complete"
@@ -222,9 +256,14 @@ check "READY carried the status text 'serving'" test "$(show StatusText)" = serv
 check "scanstation.service is enabled" test "$(inside systemctl is-enabled scanstation.service)" = enabled
 check "scanstation-kiosk.service is shipped but not enabled" \
     test "$(inside systemctl is-enabled scanstation-kiosk.service 2>/dev/null || true)" = disabled
+# READY must come after the port is bound and the migrations ran: both hold at once, no waiting.
+check "at READY: GET /api/v1/healthz answers 200 on the first try" \
+    quietly inside curl -fsS --max-time 5 http://127.0.0.1:8080/api/v1/healthz
+MIGRATIONS=$(ls migrations/*.sql | wc -l)
+check "at READY: the database schema is migrated (user_version = $MIGRATIONS)" test \
+    "$(inside runuser -u scanstation -- sqlite3 /var/lib/scanstation/scanstation.db \
+        'PRAGMA user_version' 2>&1)" = "$MIGRATIONS"
 PID1=$(show MainPID)
-check "GET /api/v1/healthz answers 200" \
-    wait_for . 10 inside curl -fsS --max-time 2 http://127.0.0.1:8080/api/v1/healthz
 check "the journal holds the start-up line (native journal entry)" \
     wait_for 'scanstation .* started: station' 10 inside journalctl -u scanstation.service \
     --no-pager -o cat SYSLOG_IDENTIFIER=scanstation SCANSTATION_VERSION=0.1.0 \
@@ -277,12 +316,6 @@ check "/healthz answers again after the restart" \
 stamp "dpkg --remove, then dpkg --purge"
 rm -rf "$ROOTFS/etc/systemd/system/scanstation.service.d" # the test's own drop-in
 inside systemctl daemon-reload
-quietly() { # run, show the output only on failure
-    local out
-    if out=$("$@" 2>&1); then return 0; fi
-    echo "$out"
-    return 1
-}
 check "dpkg --remove succeeds" quietly inside dpkg --remove scanstation
 check "remove stops the daemon" test -z "$(inside pgrep -x scanstation || true)"
 check "remove keeps the config and the database" \
