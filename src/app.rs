@@ -148,12 +148,9 @@ impl App {
     pub fn publish_scan(&self, lane: &str, outcome: &ScanOutcome) {
         match outcome {
             ScanOutcome::Entry { entry, served } => {
-                log::debug!(
-                    "scan on lane {lane}: {} (batch {}, entry {})",
-                    entry.verdict.as_str(),
-                    entry.batch_id,
-                    entry.id
-                );
+                let (verdict, batch_id) = (entry.verdict.as_str(), entry.batch_id.as_str());
+                log::debug!(target: "scanstation::scan", lane, batch_id, verdict;
+                            "scan on lane {lane}: {verdict} (batch {batch_id}, entry {})", entry.id);
                 self.publish(
                     "scan",
                     serde_json::json!({
@@ -164,10 +161,8 @@ impl App {
                 );
             }
             ScanOutcome::Unassigned(u) => {
-                log::info!(
-                    "scan on lane {lane} kept as unassigned (scan {}): no batch open",
-                    u.scan_id
-                );
+                log::info!(target: "scanstation::scan", lane, scan_id = u.scan_id;
+                           "scan on lane {lane} kept as unassigned (scan {}): no batch open", u.scan_id);
                 self.publish(
                     "scan",
                     serde_json::json!({

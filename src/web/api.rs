@@ -143,7 +143,8 @@ async fn create_batch(
         .store
         .call(move |conn| batches::create_batch(conn, &a.settings, today, nb, Some(&s.name)))
         .await?;
-    log::info!("batch {} created", batch.id);
+    let (batch_id, project_id, service_code) = (&batch.id, &batch.project_id, &batch.service_code);
+    log::info!(target: "scanstation::batch", batch_id, project_id, service_code; "batch {batch_id} created");
     app.publish_batch(&batch.id);
     Ok((StatusCode::CREATED, Json(json!(batch))))
 }
@@ -274,7 +275,7 @@ async fn remove_flagged(
         .store
         .call(move |conn| batches::remove_flagged(conn, &id, &s.name))
         .await?;
-    log::info!("batch {batch_id}: {n} flagged entries removed");
+    log::info!(target: "scanstation::batch", batch_id, count = n; "batch {batch_id}: {n} flagged entries removed");
     app.publish_batch(&batch_id);
     Ok(Json(json!({ "removed": n })))
 }
@@ -293,11 +294,9 @@ async fn reload(
             batches::get_batch(conn, &a.settings, &id, true)
         })
         .await?;
-    log::info!(
-        "batch {batch_id} reloaded: {} ok, {} flagged",
-        b.counts.ok,
-        b.counts.flagged
-    );
+    let (ok, flagged) = (b.counts.ok, b.counts.flagged);
+    log::info!(target: "scanstation::batch", batch_id, ok, flagged;
+               "batch {batch_id} reloaded: {ok} ok, {flagged} flagged");
     app.publish_batch(&batch_id);
     Ok(Json(json!(b)))
 }
@@ -328,7 +327,7 @@ async fn post_batch(
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     match result {
         Ok(n) => {
-            log::info!("batch {batch_id} posted: {n} services");
+            log::info!(target: "scanstation::batch", batch_id, count = n; "batch {batch_id} posted: {n} services");
             app.outbox_notify.notify_one();
             app.publish_batch(&batch_id);
             Ok(Json(json!({ "posted": n })))
@@ -375,10 +374,9 @@ async fn bind_lane(
     app.store
         .call(move |conn| batches::bind_lane(conn, &l, b.as_deref()))
         .await?;
-    log::info!(
-        "lane {lane} bound to batch {}",
-        body.batch_id.as_deref().unwrap_or("(none)")
-    );
+    let batch_id = body.batch_id.as_deref().unwrap_or("");
+    log::info!(target: "scanstation::lane", lane = lane.as_str(), batch_id;
+               "lane {lane} bound to batch {}", if batch_id.is_empty() { "(none)" } else { batch_id });
     app.publish("lane", json!({ "lane": lane, "batch_id": body.batch_id }));
     if let Some(id) = &body.batch_id {
         app.publish_batch(id);
