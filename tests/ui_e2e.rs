@@ -665,3 +665,59 @@ async fn lane_scan_latency() {
     b.quit().await;
     st.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_delivery_can_be_retried_from_the_batch_screen() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    if !init() {
+        return;
+    }
+    // A receiver that refuses every delivery with 400: the worker parks it as failed.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/v1/services",
+        axum::routing::post(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { (axum::http::StatusCode::BAD_REQUEST, "unknown project") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let secrets = tempfile::tempdir().unwrap();
+    let token = secrets.path().join("upstream.token");
+    std::fs::write(&token, "t0ken\n").unwrap();
+    let extra = format!(
+        "[upstream]\nkind = \"http-json\"\nurl = \"{url}\"\ntoken_file = \"{}\"\n",
+        token.display()
+    );
+    let st = UiStation::start_with(120, &extra).await;
+    let api = st.supervisor().await;
+    let id = batch_on_lane(&api, "main").await;
+    scan(&api, "main", "C001").await;
+    let (s, body) = api.post(&format!("/batches/{id}/post"), json!({})).await;
+    assert_eq!(s, 200, "{body}");
+
+    let b = Browser::start(1280, 800).await.unwrap();
+    b.goto(&format!("{}/#batch/{id}", st.base)).await.unwrap();
+    login(&b, PIN).await;
+    // The parked delivery shows as failed, with its reason and a Retry button.
+    b.wait_visible("#retry-delivery", T).await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert!(b.text("#posted").await.unwrap().contains("unknown project"));
+    b.tap("#retry-delivery").await.unwrap();
+    // The station sends it again (and the receiver refuses it again).
+    let deadline = std::time::Instant::now() + T;
+    while hits.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second delivery after Retry"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.wait_visible("#retry-delivery", T).await.unwrap();
+    b.quit().await;
+    st.stop().await;
+}
