@@ -56,8 +56,7 @@ CREATE TABLE batches (
     created_at   TEXT NOT NULL,
     created_by   TEXT,
     posted_at    TEXT,
-    posted_by    TEXT,
-    data_changed INTEGER NOT NULL DEFAULT 0
+    posted_by    TEXT
 );
 CREATE INDEX batches_state ON batches (state, service_date);
 

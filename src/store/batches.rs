@@ -56,7 +56,6 @@ pub struct BatchView {
     pub created_by: Option<String>,
     pub posted_at: Option<String>,
     pub posted_by: Option<String>,
-    pub data_changed: bool,
     pub delivery: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<EntryView>>,
@@ -296,7 +295,7 @@ pub fn get_batch(
         .query_row(
             "SELECT b.id, b.name, b.project_id, b.service_code, b.service_date, b.units,
                     b.unit_value, b.state, b.created_at, b.created_by, b.posted_at, b.posted_by,
-                    b.data_changed, (SELECT min(l.lane) FROM lanes l WHERE l.batch_id = b.id)
+                    (SELECT min(l.lane) FROM lanes l WHERE l.batch_id = b.id)
              FROM batches b WHERE b.id = ?1",
             [id],
             |r| {
@@ -314,8 +313,7 @@ pub fn get_batch(
                     created_by: r.get(9)?,
                     posted_at: r.get(10)?,
                     posted_by: r.get(11)?,
-                    data_changed: r.get(12)?,
-                    lane: r.get(13)?,
+                    lane: r.get(12)?,
                     counts: Counts::default(),
                     delivery: None,
                     entries: None,
@@ -747,7 +745,6 @@ fn reload_tx(tx: &Transaction, settings: &Settings, b: &BatchRow) -> AppResult<(
     for ((seq, _), d) in live.iter().zip(decisions) {
         update.execute(params![d.verdict.as_str(), d.enrollment_id, seq])?;
     }
-    tx.execute("UPDATE batches SET data_changed = 0 WHERE id = ?1", [&b.id])?;
     Ok(())
 }
 
@@ -919,12 +916,4 @@ fn queue_deliveries(
         ])?;
     }
     Ok(())
-}
-
-/// Mark open batches whose verdicts may be stale (used when a reload is not wanted).
-pub fn mark_open_batches_changed(conn: &Connection) -> rusqlite::Result<usize> {
-    conn.execute(
-        "UPDATE batches SET data_changed = 1 WHERE state = 'open'",
-        [],
-    )
 }

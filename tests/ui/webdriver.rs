@@ -318,7 +318,7 @@ impl Browser {
         Ok(path.to_path_buf())
     }
 
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self
             .raw("DELETE", &format!("/session/{}", self.session), None)
             .await;

@@ -253,7 +253,6 @@ export function batchScreen(el, ctx, id) {
         b.delivery && b.delivery.state === 'failed'
           ? h('button', { class: 'btn', type: 'button', id: 'retry-delivery', onclick: () => act(() => post(path + '/retry-delivery'), 'batch.delivery_retried') }, t('batch.retry_delivery'))
           : null),
-      isOpen && b.data_changed ? h('section', { class: 'notice warn' }, t('batch.data_changed')) : null,
       isOpen ? h('div', { class: 'toolbar' },
         h('button', { class: 'btn', type: 'button', id: 'reload', onclick: () => act(() => post(path + '/reload'), 'batch.reloaded') }, t('batch.reload')),
         h('button', { class: 'btn', type: 'button', id: 'remove-flagged', disabled: c.flagged === 0, onclick: removeFlagged }, t('batch.remove_flagged')),
