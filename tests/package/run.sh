@@ -111,8 +111,12 @@ export CARGO_TARGET_DIR=${SCANSTATION_PKG_TARGET_DIR:-$CACHE/target}
 mkdir -p "$CARGO_TARGET_DIR"
 stamp "building the .deb (cargo deb, release, target dir $CARGO_TARGET_DIR)"
 # Build and copy the .deb out under the lock, so a concurrent run cannot swap it.
+# The cached target dir is shared by every checkout on this machine, and cargo names this crate's
+# artifacts the same in each: a build from another checkout with newer files would count as fresh.
+# Touching the crate's roots under the lock makes cargo rebuild this checkout's crate (the
+# dependencies stay cached).
 flock "$CARGO_TARGET_DIR/.package-test.lock" bash -c \
-    'deb=$(cargo deb -- --locked | tail -n1) && [ -f "$deb" ] && cp "$deb" "$1/" && echo "built $deb"' \
+    'touch src/lib.rs src/main.rs && deb=$(cargo deb -- --locked | tail -n1) && [ -f "$deb" ] && cp "$deb" "$1/" && echo "built $deb"' \
     _ "$WORK" || die "cargo deb failed"
 DEB=$(ls "$WORK"/scanstation_*.deb)
 check "the packaged binary has this checkout's systemd notifications" \
