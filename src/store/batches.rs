@@ -620,25 +620,15 @@ pub fn assign_scan(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
     rules::ensure_open(b.state)?;
-    let scan: Option<(String, String, String)> = tx
-        .query_row(
-            "SELECT s.raw, s.source, s.scanned_at FROM scan_log s
-             WHERE s.seq = ?1 AND s.batch_id IS NULL
-               AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)",
-            [scan_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let (raw, source, at) =
-        scan.ok_or_else(|| AppError::NotFound(format!("unassigned scan {scan_id}")))?;
+    let scan = unassigned_scan(&tx, scan_id)?;
     let id = insert_entry(
         &tx,
         settings,
         &b,
-        &EntryInput::Code(raw),
-        &source,
+        &EntryInput::Code(scan.code),
+        &scan.source,
         Some(scan_id),
-        &at,
+        &scan.scanned_at,
     )?;
     tx.execute(
         "INSERT INTO scan_resolutions (scan_seq, resolution, entry_id, resolved_at, resolved_by)
@@ -658,29 +648,43 @@ pub fn unassigned_scans(conn: &Connection) -> rusqlite::Result<Vec<UnassignedSca
            AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)
          ORDER BY s.seq LIMIT 1000",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(UnassignedScan {
-            scan_id: r.get(0)?,
-            lane: r.get(1)?,
-            code: r.get(2)?,
-            source: r.get(3)?,
-            scanned_at: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map([], unassigned_from_row)?;
     rows.collect()
 }
 
 pub fn dismiss_scan(conn: &mut Connection, scan_id: i64, by: &str) -> AppResult<()> {
-    let still_unassigned = unassigned_scans(conn)?.iter().any(|s| s.scan_id == scan_id);
-    if !still_unassigned {
-        return Err(AppError::NotFound(format!("unassigned scan {scan_id}")));
-    }
-    conn.execute(
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    unassigned_scan(&tx, scan_id)?;
+    tx.execute(
         "INSERT INTO scan_resolutions (scan_seq, resolution, resolved_at, resolved_by)
          VALUES (?1, 'dismissed', ?2, ?3)",
         params![scan_id, now_text(), by],
     )?;
+    tx.commit()?;
     Ok(())
+}
+
+/// One scan that reached no batch and was neither moved nor dismissed, or NotFound.
+fn unassigned_scan(conn: &Connection, scan_id: i64) -> AppResult<UnassignedScan> {
+    conn.query_row(
+        "SELECT s.seq, s.lane, s.raw, s.source, s.scanned_at FROM scan_log s
+         WHERE s.seq = ?1 AND s.batch_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)",
+        [scan_id],
+        unassigned_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| AppError::NotFound(format!("unassigned scan {scan_id}")))
+}
+
+fn unassigned_from_row(r: &rusqlite::Row) -> rusqlite::Result<UnassignedScan> {
+    Ok(UnassignedScan {
+        scan_id: r.get(0)?,
+        lane: r.get(1)?,
+        code: r.get(2)?,
+        source: r.get(3)?,
+        scanned_at: r.get(4)?,
+    })
 }
 
 /// Remove (X): a soft delete with who and when.
