@@ -139,18 +139,19 @@ impl App {
             .store
             .call(move |conn| batches::record_scan(conn, &app.settings, &lane_owned, &raw, &source))
             .await?;
-        self.publish_scan(lane, &outcome);
+        self.publish_scan(Some(lane), &outcome);
         Ok(outcome)
     }
 
     /// The `scan` event: the entry (display name only) and the batch's served count, or an
-    /// unassigned scan's id and time.
-    pub fn publish_scan(&self, lane: &str, outcome: &ScanOutcome) {
+    /// unassigned scan's id and time. `lane` is None for a supervisor's manual entry.
+    pub fn publish_scan(&self, lane: Option<&str>, outcome: &ScanOutcome) {
+        let lane_name = lane.unwrap_or("(manual)");
         match outcome {
             ScanOutcome::Entry { entry, served } => {
                 let (verdict, batch_id) = (entry.verdict.as_str(), entry.batch_id.as_str());
-                log::debug!(target: "scanstation::scan", lane, batch_id, verdict;
-                            "scan on lane {lane}: {verdict} (batch {batch_id}, entry {})", entry.id);
+                log::debug!(target: "scanstation::scan", lane = lane_name, batch_id, verdict;
+                            "scan on lane {lane_name}: {verdict} (batch {batch_id}, entry {})", entry.id);
                 self.publish(
                     "scan",
                     serde_json::json!({
@@ -161,8 +162,8 @@ impl App {
                 );
             }
             ScanOutcome::Unassigned(u) => {
-                log::info!(target: "scanstation::scan", lane, scan_id = u.scan_id;
-                           "scan on lane {lane} kept as unassigned (scan {}): no batch open", u.scan_id);
+                log::info!(target: "scanstation::scan", lane = lane_name, scan_id = u.scan_id;
+                           "scan on lane {lane_name} kept as unassigned (scan {}): no batch open", u.scan_id);
                 self.publish(
                     "scan",
                     serde_json::json!({

@@ -245,10 +245,7 @@ async fn add_entry(
         })
         .await?;
     let v = entry_json(&entry, served);
-    app.publish(
-        "scan",
-        json!({"lane": null, "entry": entry, "batch": {"id": batch_id, "served": served}}),
-    );
+    app.publish_scan(None, &ScanOutcome::Entry { entry, served });
     Ok((StatusCode::CREATED, Json(v)))
 }
 

@@ -77,14 +77,10 @@ impl IntoResponse for ApiError {
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        use crate::domain::rules::BatchRefusal;
         match e {
             AppError::Invalid(m) => ApiError::BadRequest(m),
             AppError::NotFound(m) => ApiError::NotFound(format!("{m} not found")),
             AppError::Date(d) => ApiError::BadRequest(d.to_string()),
-            AppError::Refused(r @ BatchRefusal::Frozen) => {
-                ApiError::Conflict(r.to_string(), json!({}))
-            }
             AppError::Refused(r) => ApiError::Conflict(r.to_string(), json!({})),
             AppError::Conflict(m) => ApiError::Conflict(m, json!({})),
             AppError::Store(s) => ApiError::Internal(s.to_string()),
