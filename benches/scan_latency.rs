@@ -209,8 +209,7 @@ async fn scanner_layer(dir: &std::path::Path, n: usize) -> Vec<Duration> {
     let app = test_app(dir, &[(&link, "main")]);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let tasks =
-        scanstation::scanners::spawn_all(&app, Stamp(tx), &app.settings.raw.scanner, &stop_rx);
+    let tasks = scanstation::scanners::spawn_all(&app, Stamp(tx), &app.settings.scanners, &stop_rx);
     wait_for("scanner connected", || {
         (app.scanners.snapshot()[0].state == scanstation::app::ScannerState::Connected)
             .then_some(())

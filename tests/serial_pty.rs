@@ -63,7 +63,7 @@ impl Rig {
         let app = test_app(dir.path(), scanners);
         let rec = Recorder::default();
         let (stop, rx) = tokio::sync::watch::channel(false);
-        let tasks = spawn_all(&app, rec.clone(), &app.settings.raw.scanner, &rx);
+        let tasks = spawn_all(&app, rec.clone(), &app.settings.scanners, &rx);
         Rig {
             app,
             rec,

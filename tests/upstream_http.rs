@@ -97,23 +97,15 @@ fn delivers_in_chunks_with_token_key_and_ids() {
         "every service once, each delivery in posting order"
     );
 
-    let status = app
-        .store
-        .with(|c| scanstation::upstream::status(c).unwrap());
+    let status = outbox_status(&app);
     assert_eq!(status["delivered"], 3);
     assert_eq!(status["queued"], 0);
     assert_eq!(status["failed"], 0);
-    let b = app
-        .store
-        .with(|c| scanstation::upstream::batch_delivery(c, "B1").unwrap())
-        .unwrap();
+    let b = batch_delivery(&app, "B1").unwrap();
     assert_eq!(b["state"], "delivered");
     assert_eq!(b["services"], 5);
     assert!(b["last_error"].is_null());
-    assert!(app
-        .store
-        .with(|c| scanstation::upstream::batch_delivery(c, "nope").unwrap())
-        .is_none());
+    assert!(batch_delivery(&app, "nope").is_none());
 }
 
 #[test]
@@ -224,15 +216,10 @@ fn bad_request_parks_until_a_supervisor_retries() {
         reason.contains("400") && reason.contains("unknown enrollment"),
         "{reason}"
     );
-    let status = app
-        .store
-        .with(|c| scanstation::upstream::status(c).unwrap());
+    let status = outbox_status(&app);
     assert_eq!(status["failed"], 1);
     assert!(status["last_error"].as_str().unwrap().contains("400"));
-    let b = app
-        .store
-        .with(|c| scanstation::upstream::batch_delivery(c, "B1").unwrap())
-        .unwrap();
+    let b = batch_delivery(&app, "B1").unwrap();
     assert_eq!(b["state"], "failed");
     assert!(b["last_error"]
         .as_str()
@@ -245,7 +232,7 @@ fn bad_request_parks_until_a_supervisor_retries() {
     // Parked: nothing more is due.
     let next = app
         .store
-        .with(|c| scanstation::upstream::outbox::next_due(c).unwrap());
+        .with(|c| scanstation::store::outbox::next_due(c).unwrap());
     assert!(next.is_none());
     assert_eq!(s.receiver.requests().len(), 1);
 
@@ -256,7 +243,7 @@ fn bad_request_parks_until_a_supervisor_retries() {
     });
     assert!(app
         .store
-        .with(|c| scanstation::upstream::outbox::retry(c, id).unwrap()));
+        .with(|c| scanstation::store::outbox::retry(c, id).unwrap()));
     w.notify();
     wait_states(&s, "delivered");
     let reqs = s.receiver.requests();
@@ -302,14 +289,14 @@ fn plain_http_is_refused_unless_loopback() {
         request: Some(Duration::from_secs(1)),
         read: None,
     };
-    let err = http_client("http://hmis.example.org/v1", "", t).unwrap_err();
+    let err = http_client("http://hmis.example.org/v1", None, t).unwrap_err();
     assert!(err.to_string().contains("https"), "{err}");
-    assert!(http_client("http://127.0.0.1:9/v1", "", t).is_ok());
-    assert!(http_client("https://hmis.example.org/v1", "", t).is_ok());
+    assert!(http_client("http://127.0.0.1:9/v1", None, t).is_ok());
+    assert!(http_client("https://hmis.example.org/v1", None, t).is_ok());
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("empty.pem");
     std::fs::write(&bad, "not a certificate").unwrap();
-    let err = http_client("https://hmis.example.org/v1", bad.to_str().unwrap(), t).unwrap_err();
+    let err = http_client("https://hmis.example.org/v1", Some(&bad), t).unwrap_err();
     assert!(err.to_string().contains("empty.pem"), "{err}");
 }
 

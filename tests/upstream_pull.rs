@@ -43,9 +43,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let first = &receiver.requests()[0];
     assert_eq!(first.method, "GET");
     assert_eq!(first.header("if-none-match"), None);
-    let status = app
-        .store
-        .with(|c| scanstation::upstream::status(c).unwrap());
+    let status = outbox_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], true, "{pull}");
     assert!(pull["data_age_seconds"].as_i64().unwrap() < 60);
@@ -70,9 +68,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let err = pull_once(&app, &client, &url).await.unwrap_err();
     assert!(!err.is_empty());
     assert_eq!(clients(&app), n, "the old data is kept");
-    let status = app
-        .store
-        .with(|c| scanstation::upstream::status(c).unwrap());
+    let status = outbox_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], false, "{pull}");
     assert_eq!(pull["last_error"], err);
@@ -84,9 +80,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
         receiver.requests()[3].header("if-none-match"),
         Some("\"v1\"")
     );
-    let status = app
-        .store
-        .with(|c| scanstation::upstream::status(c).unwrap());
+    let status = outbox_status_async(&app).await;
     assert_eq!(status["enrollment_pull"]["ok"], true);
 
     // 4. A server error is a failure too, and changes nothing.
@@ -141,14 +135,14 @@ async fn open_batches_are_reloaded_after_a_pull() {
     let ev = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let ev = events.recv().await.unwrap();
-            if ev.name == "data" {
-                return ev;
+            if let scanstation::app::Event::Data { source, .. } = ev {
+                return source;
             }
         }
     })
     .await
     .expect("a data event");
-    assert_eq!(ev.data["source"], "pull");
+    assert_eq!(ev, "pull");
 
     let (s, b) = api.get(&format!("/batches/{batch}")).await;
     assert_eq!(s, 200);

@@ -41,9 +41,12 @@ pub enum BarcodeError {
     Unreadable,
 }
 
+/// The pattern when the config names none: 1 to 32 of `A-Z a-z 0-9 _ -`, all of the scan.
+pub const DEFAULT_PATTERN: &str = "^(?P<id>[A-Za-z0-9_-]{1,32})$";
+
 impl Default for BarcodeRules {
     fn default() -> Self {
-        BarcodeRules::new("", "", &crate::config::default_pattern(), CheckDigit::None)
+        BarcodeRules::new("", "", DEFAULT_PATTERN, CheckDigit::None)
             .expect("default pattern compiles")
     }
 }
@@ -126,7 +129,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The Luhn check digit to append to `digits` (used by the demo data generator and tests).

@@ -8,8 +8,8 @@ use reqwest::StatusCode;
 use serde::Serialize;
 
 use super::backoff::parse_retry_after;
-use super::outbox::{Delivery, PostedService};
 use super::tls::error_chain;
+use crate::store::outbox::{Delivery, PostedService};
 
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq)]

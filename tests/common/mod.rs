@@ -103,7 +103,7 @@ impl Station {
             .unwrap()
             .check()
             .unwrap();
-        let store = scanstation::store::Store::open(&settings.raw.storage.database).unwrap();
+        let store = scanstation::store::Store::open(&settings.database).unwrap();
         if let Some(path) = import {
             store
                 .with(|conn| {

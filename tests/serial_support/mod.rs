@@ -161,7 +161,7 @@ impl Station {
             )
             .unwrap();
         }
-        let hash = scanstation::web::auth::hash_pin(PIN).unwrap();
+        let hash = scanstation::pin::hash_pin(PIN).unwrap();
         let mut text = config_text(dir, &[]);
         text.push_str(&format!(
             "[[supervisor]]\nname = \"Maria\"\npin_hash = \"{hash}\"\n\

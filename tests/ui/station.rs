@@ -123,8 +123,7 @@ impl UiStation {
             .expect("config parses")
             .check()
             .expect("config is valid");
-        let store =
-            scanstation::store::Store::open(&settings.raw.storage.database).expect("store opens");
+        let store = scanstation::store::Store::open(&settings.database).expect("store opens");
         App::new(settings, store)
     }
 

@@ -430,7 +430,7 @@ pub fn http_upstream(dir: &Path, url: &str, ca_pem: &Path, extra: &str) -> Strin
 }
 
 pub fn app(settings: Settings) -> App {
-    let store = Store::open(&settings.raw.storage.database).unwrap();
+    let store = Store::open(&settings.database).unwrap();
     App::new(settings, store)
 }
 
@@ -511,7 +511,7 @@ pub fn outbox_rows(conn: &rusqlite::Connection) -> Vec<(String, i64, Option<Stri
 
 /// Open a second connection on the station's database (what the tests look through).
 pub fn db(settings: &Settings) -> rusqlite::Connection {
-    scanstation::store::open_connection(&settings.raw.storage.database).unwrap()
+    scanstation::store::open_connection(&settings.database).unwrap()
 }
 
 /// The worker running on its own runtime thread, stopped on drop.
@@ -590,4 +590,29 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// What `GET /status` shows under `outbox`, through the application layer.
+pub async fn outbox_status_async(app: &App) -> serde_json::Value {
+    let s = app.status().await.unwrap();
+    scanstation::web::json::status(serde_json::json!({}), &s)["outbox"].clone()
+}
+
+/// [`outbox_status_async`] from a test without a runtime.
+pub fn outbox_status(app: &App) -> serde_json::Value {
+    block_on(outbox_status_async(app))
+}
+
+/// A batch's `delivery` as the batch JSON shows it (None: no such batch, or nothing queued).
+pub fn batch_delivery(app: &App, id: &str) -> Option<serde_json::Value> {
+    let b = block_on(app.batch(id, false)).ok()?;
+    Some(scanstation::web::json::batch(&b)["delivery"].clone()).filter(|v| !v.is_null())
 }
