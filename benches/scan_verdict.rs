@@ -49,7 +49,7 @@ fn main() {
             service_name: "Hot Meals".into(),
             service_date: today,
             units: 1.0,
-            unit_value: "0.00".into(),
+            unit_value: scanstation::domain::money::Money::zero(),
             name: None,
             lane: Some(lane.clone()),
             created_by: None,

@@ -593,11 +593,11 @@ impl Config {
             if !(s.units.is_finite() && s.units > 0.0) {
                 bad(&key("units"), "must be a number above 0".into());
             }
-            let unit_value = match crate::domain::money::parse_money(&s.unit_value) {
+            let unit_value = match crate::domain::money::Money::parse(&s.unit_value) {
                 Ok(v) => v,
                 Err(e) => {
                     bad(&key("unit_value"), e.to_string());
-                    "0.00".into()
+                    crate::domain::money::Money::zero()
                 }
             };
             if s.hud_record_type.is_some() != s.hud_type_provided.is_some() {

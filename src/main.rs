@@ -143,12 +143,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
         } => {
             let settings = load(&config)?;
-            let conn = scanstation::store::open_connection(&settings.database)?;
+            let store = scanstation::store::Store::open(&settings.database)?;
+            let app = scanstation::app::App::new(settings, store);
             let kind = match kind {
                 ExportKind::HudCsv => scanstation::export::ExportKind::HudCsv,
                 ExportKind::ClienttrackCsv => scanstation::export::ExportKind::ClienttrackCsv,
             };
-            let n = scanstation::export::export(&conn, &settings, kind, &out, from, to)?;
+            let n = runtime()?.block_on(app.export(kind, out.clone(), from, to))?;
             println!("wrote {n} services to {}", out.display());
         }
         Command::CheckConfig { config } => {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::domain::lane::LaneName;
-use crate::domain::money::parse_money;
+use crate::domain::money::Money;
 use crate::domain::rules::{self, BatchState};
 use crate::store::batches::{
     self, Batch, DeliveryPlan, Entry, EntryInput, NewBatch, Posted, Poster, ScanOutcome,
@@ -136,7 +136,7 @@ impl App {
         }
         let unit_value = match req.unit_value.as_deref() {
             None => service.unit_value.clone(),
-            Some(v) => parse_money(v)
+            Some(v) => Money::parse(v)
                 .map_err(|e| AppError::invalid("bad_unit_value", format!("unit_value: {e}")))?,
         };
         let lane = req.lane.as_deref().map(parse_lane).transpose()?;

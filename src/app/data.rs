@@ -160,6 +160,24 @@ impl App {
             .await
     }
 
+    /// Write the posted services with `from <= date <= to` to `out`; returns how many.
+    pub async fn export(
+        &self,
+        kind: crate::export::ExportKind,
+        out: PathBuf,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> AppResult<usize> {
+        let n = self
+            .with_store(move |app, conn| {
+                crate::export::export(conn, &app.settings, kind, &out, from, to)
+                    .map_err(AppError::Export)
+            })
+            .await?;
+        log::info!(target: "scanstation::export", count = n; "export {kind:?}: {n} services");
+        Ok(n)
+    }
+
     pub async fn projects(&self) -> AppResult<Vec<Project>> {
         self.with_store(|_, conn| Ok(projects::list(conn)?)).await
     }

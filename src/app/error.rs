@@ -29,6 +29,9 @@ pub enum AppError {
     /// An import refused the file (nothing changed).
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// An export could not be written (bad date range, unwritable file).
+    #[error("{0:#}")]
+    Export(anyhow::Error),
     /// The store failed (SQLite, a damaged stored value): logged in full, answered generically.
     #[error(transparent)]
     Store(StoreError),
@@ -67,6 +70,7 @@ impl AppError {
             },
             AppError::Flagged(_) => "flagged_entries",
             AppError::Import(_) => "import_refused",
+            AppError::Export(_) => "export_failed",
             AppError::Store(_) => "internal",
         }
     }

@@ -4,6 +4,28 @@
 #[error("{0:?} is not an amount such as \"0.00\" (digits, at most two decimals)")]
 pub struct BadMoney(pub String);
 
+/// A non-negative amount with two decimals ("0.00", "12.50"), as [`parse_money`] normalised it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Money(String);
+
+impl Money {
+    pub fn parse(s: &str) -> Result<Money, BadMoney> {
+        parse_money(s).map(Money)
+    }
+    pub fn zero() -> Money {
+        Money("0.00".into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Parse a non-negative amount with at most two decimals; returns it normalised to two decimals.
 pub fn parse_money(s: &str) -> Result<String, BadMoney> {
     let t = s.trim();
@@ -31,6 +53,8 @@ mod tests {
     #[test]
     fn amounts() {
         assert_eq!(parse_money("0.00").unwrap(), "0.00");
+        assert_eq!(Money::parse("7.5").unwrap().as_str(), "7.50");
+        assert_eq!(Money::zero().to_string(), "0.00");
         assert_eq!(parse_money("5").unwrap(), "5.00");
         assert_eq!(parse_money("5.5").unwrap(), "5.50");
         assert_eq!(parse_money("007.25").unwrap(), "7.25");

@@ -1,9 +1,8 @@
 //! The service catalogue: what a batch records (a hot meal, a shower, a bed night).
 
-use serde::Serialize;
+use crate::domain::money::Money;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     Count,
     Dollars,
@@ -40,16 +39,14 @@ impl Unit {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceDef {
     pub code: String,
     pub name: String,
     pub unit: Unit,
     pub units: f64,
-    pub unit_value: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_value: Money,
     pub hud_record_type: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hud_type_provided: Option<u32>,
 }
 

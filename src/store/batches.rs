@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::domain::lane::LaneName;
+use crate::domain::money::Money;
 use crate::domain::policy::Policy;
 use crate::domain::rules::{
     self, BatchRefusal, BatchState, BatchTerms, ClientFacts, Decision, EnrollmentFact, Verdict,
@@ -75,7 +76,7 @@ pub struct NewBatch {
     pub service_name: String,
     pub service_date: NaiveDate,
     pub units: f64,
-    pub unit_value: String,
+    pub unit_value: Money,
     pub name: Option<String>,
     pub lane: Option<LaneName>,
     pub created_by: Option<String>,
@@ -384,7 +385,7 @@ pub fn create_batch(conn: &mut Connection, nb: NewBatch) -> StoreResult<Batch> {
             nb.service_code,
             nb.service_date.to_string(),
             nb.units,
-            nb.unit_value,
+            nb.unit_value.as_str(),
             now_text(),
             nb.created_by
         ],

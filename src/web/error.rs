@@ -78,9 +78,10 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let code = e.code();
         let status = match &e {
-            AppError::Invalid { .. } | AppError::Date(_) | AppError::Import(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::Invalid { .. }
+            | AppError::Date(_)
+            | AppError::Import(_)
+            | AppError::Export(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Refused(_) | AppError::Flagged(_) | AppError::Conflict { .. } => {
                 StatusCode::CONFLICT

@@ -202,7 +202,7 @@ pub fn service(s: &ServiceDef) -> Value {
         "name": s.name,
         "unit": s.unit.as_str(),
         "units": s.units,
-        "unit_value": s.unit_value,
+        "unit_value": s.unit_value.as_str(),
     });
     if let (Some(rt), Some(tp)) = (s.hud_record_type, s.hud_type_provided) {
         v["hud_record_type"] = json!(rt);
