@@ -143,13 +143,19 @@ fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
-/// Queued deliveries that are due at `now`, oldest first.
-pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
+/// Queued deliveries that are due at `now`, oldest first, with an id above `after` (the last one a
+/// pass already took: its result may still be on its way to the disk).
+pub fn due(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM outbox WHERE state = 'queued' \
+        "SELECT {COLS} FROM outbox WHERE state = 'queued' AND id > ?3 \
          AND (next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2"
     ))?;
-    let rows = stmt.query_map(params![ts(now), limit as i64], row_to_delivery)?;
+    let rows = stmt.query_map(params![ts(now), limit as i64, after], row_to_delivery)?;
     rows.collect::<Result<_, _>>().map_err(bad_value)
 }
 

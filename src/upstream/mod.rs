@@ -17,6 +17,7 @@ pub mod tls;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use crate::app::{App, Event};
@@ -73,6 +74,8 @@ pub type WorkerError = StoreError;
 
 /// How many deliveries are sent at once.
 pub const PARALLEL: usize = 4;
+/// How many due deliveries a pass takes at a time (their results share one disk flush).
+pub const CHUNK: usize = 32;
 
 /// Sends due deliveries, oldest first, a few at a time.
 pub struct Worker {
@@ -124,15 +127,19 @@ impl Worker {
 
     /// Send every delivery due now; returns when the next queued one is due (None: none queued).
     ///
-    /// Up to [`PARALLEL`] deliveries are sent at once; their results are recorded together in one
-    /// transaction (one disk flush), before the next group is sent.
+    /// Due deliveries are taken [`CHUNK`] at a time and sent [`PARALLEL`] at once. The results of a
+    /// chunk are recorded in one transaction (one disk flush) while the next chunk is being sent,
+    /// so the flushes cost no sending time. A crash before a result is recorded only means the
+    /// delivery is sent again, with the same idempotency key and the same services.
     pub async fn pass(&self) -> Result<Option<DateTime<Utc>>, WorkerError> {
+        let mut after = 0;
+        let mut sent: Vec<(Delivery, Outcome)> = Vec::new();
         loop {
             let due = self
                 .app
                 .store
-                .call(|c| {
-                    let rows = outbox::due(c, Utc::now(), 8 * PARALLEL)?;
+                .call(move |c| {
+                    let rows = outbox::due(c, Utc::now(), after, CHUNK)?;
                     let mut out = Vec::with_capacity(rows.len());
                     for d in rows {
                         let services = outbox::services(c, &d.service_ids)?;
@@ -141,24 +148,21 @@ impl Worker {
                     Ok::<_, WorkerError>(out)
                 })
                 .await?;
-            if due.is_empty() {
+            let Some((last, _)) = due.last() else {
                 break;
-            }
-            let mut due = due.into_iter();
-            loop {
-                let group: Vec<_> = due.by_ref().take(PARALLEL).collect();
-                if group.is_empty() {
-                    break;
-                }
-                let outcomes = futures_util::future::join_all(
-                    group.iter().map(|(d, services)| self.attempt(d, services)),
-                )
-                .await;
-                let records: Vec<(Delivery, Outcome)> =
-                    group.into_iter().map(|(d, _)| d).zip(outcomes).collect();
-                self.record(records).await?;
-            }
+            };
+            after = last.id;
+            // Futures do nothing until polled: `buffered` runs PARALLEL of them at a time.
+            let attempts: Vec<_> = due.iter().map(|(d, s)| self.attempt(d, s)).collect();
+            let sending = futures_util::stream::iter(attempts)
+                .buffered(PARALLEL)
+                .collect::<Vec<Outcome>>();
+            let (outcomes, recorded) =
+                tokio::join!(sending, self.record(std::mem::take(&mut sent)));
+            recorded?;
+            sent = due.into_iter().map(|(d, _)| d).zip(outcomes).collect();
         }
+        self.record(sent).await?;
         self.app.store.call(|c| outbox::next_due(c)).await
     }
 
@@ -182,6 +186,9 @@ impl Worker {
 
     /// Log the outcomes (counts and ids, no names) and record them in one transaction.
     async fn record(&self, records: Vec<(Delivery, Outcome)>) -> Result<(), WorkerError> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let now = Utc::now();
         let mut writes = Vec::with_capacity(records.len());
         for (d, outcome) in &records {
