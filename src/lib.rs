@@ -5,6 +5,7 @@
 //! (HID and serial devices), [`upstream`] (delivery to the HMIS, exports).
 
 pub mod app;
+pub mod backoff;
 pub mod config;
 pub mod daemon;
 pub mod demo;

@@ -7,8 +7,8 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
 
-use super::backoff::parse_retry_after;
 use super::outbox::{Delivery, PostedService};
+use super::retry_after::parse_retry_after;
 use super::tls::error_chain;
 
 /// What became of one attempt.

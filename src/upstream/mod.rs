@@ -9,11 +9,11 @@
 //! end; any other 4xx parks the row as `failed` with the reason until a supervisor retries it.
 
 pub mod api;
-pub mod backoff;
 pub mod filedrop;
 pub mod http;
 pub mod outbox;
 pub mod pull;
+pub mod retry_after;
 pub mod tls;
 
 use std::time::Duration;
@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::store::StoreError;
 
-pub use backoff::Backoff;
+pub use crate::backoff::Backoff;
 use http::Outcome;
 use outbox::Delivery;
 
