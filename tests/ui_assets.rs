@@ -158,3 +158,64 @@ fn english_and_spanish_have_the_same_keys() {
         "missing in es.json: {only_en:?}; missing in en.json: {only_es:?}"
     );
 }
+
+/// The quoted names in one `export const NAME = Object.freeze({ ... })` block of names.js.
+fn js_names(js: &str, block: &str) -> Vec<String> {
+    let start = js
+        .find(&format!("export const {block} = Object.freeze({{"))
+        .unwrap_or_else(|| panic!("names.js has no {block}"));
+    let body = &js[start..];
+    let body = &body[..body.find("});").expect("block ends")];
+    body.lines()
+        .filter_map(|l| l.split('\'').nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_kiosk_names_every_verdict_once_and_translates_it() {
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui/assets");
+    let js = std::fs::read_to_string(ui.join("js/names.js")).unwrap();
+    let verdicts = js_names(&js, "VERDICT");
+    assert_eq!(verdicts.len(), 5, "{verdicts:?}");
+    let en: Value =
+        serde_json::from_str(&std::fs::read_to_string(ui.join("i18n/en.json")).unwrap()).unwrap();
+    for v in &verdicts {
+        assert!(
+            common::lib::is_verdict(v),
+            "{v} is not a verdict of the station"
+        );
+        for part in ["banner", "short"] {
+            let key = format!("verdict.{v}.{part}");
+            assert!(en[&key].is_string(), "{key} missing in en.json");
+        }
+    }
+    let events = js_names(&js, "EVENT");
+    for e in [
+        "hello", "scan", "batch", "lane", "scanner", "delivery", "data", "lagged",
+    ] {
+        assert!(events.iter().any(|x| x == e), "event {e} not in names.js");
+    }
+    // The other modules take the names from names.js rather than spelling them out.
+    for f in std::fs::read_dir(ui.join("js")).unwrap() {
+        let path = f.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "names.js") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for v in &verdicts {
+            assert!(
+                !text.contains(&format!("'{v}'")),
+                "{} spells the verdict '{v}'",
+                path.display()
+            );
+        }
+        for e in ["scan", "scanner", "delivery", "lagged", "hello"] {
+            assert!(
+                !text.contains(&format!("on('{e}'")),
+                "{} spells the event '{e}'",
+                path.display()
+            );
+        }
+    }
+}

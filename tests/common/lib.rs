@@ -206,3 +206,10 @@ pub fn upstream_http_client(
     };
     http_client(url, ca_file, t).map_err(|e| e.to_string())
 }
+
+// ---- contract names ----------------------------------------------------------------------------
+
+/// True when `name` is a verdict the station gives (`entry.verdict` on the wire).
+pub fn is_verdict(name: &str) -> bool {
+    scanstation::domain::rules::Verdict::parse(name).is_some_and(|v| v.as_str() == name)
+}
