@@ -61,6 +61,15 @@ impl TestCa {
     }
 }
 
+/// A runtime of its own for a server or worker thread (two workers, like the daemon's).
+fn own_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// What the receiver does with a request.
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -168,11 +177,7 @@ impl Receiver {
         let addr = std_listener.local_addr().unwrap();
         let sh = shared.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = own_runtime();
             rt.block_on(async move {
                 let listener = TcpListener::from_std(std_listener).unwrap();
                 loop {
@@ -491,11 +496,7 @@ impl Running {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let worker_app = app.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = own_runtime();
             rt.block_on(lib::run_upstream(worker_app, rx, backoff));
         });
         Running {
