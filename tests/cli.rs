@@ -100,11 +100,7 @@ fn check_config_names_every_bad_key() {
 fn import_prints_counts_and_refuses_bad_input_with_file_line_column() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
-    let out = scanstation(["import", "--config"])
-        .arg(&config)
-        .arg(fixture("station"))
-        .output()
-        .unwrap();
+    let out = common::bin::import(&config, &fixture("station"));
     assert!(
         out.status.success(),
         "{}",
@@ -124,11 +120,7 @@ fn import_prints_counts_and_refuses_bad_input_with_file_line_column() {
     let second = lines[1].replacen("E7,C2,P1,2020-06-01", "E8,C2,P1,2020-13-01", 1);
     lines.push(second);
     std::fs::write(bad.join("Enrollment.csv"), lines.join("\r\n") + "\r\n").unwrap();
-    let out = scanstation(["import", "--config"])
-        .arg(&config)
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = common::bin::import(&config, &bad);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Enrollment.csv:3:4"), "{err}");

@@ -32,11 +32,6 @@ pub fn import(config: &Path, data: &Path) -> Output {
         .expect("run scanstation import")
 }
 
-/// Text of a child's output stream, for messages.
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// `scanstation serve` in a child process, killed when dropped however the test ends.
 pub struct Daemon {
     child: Child,

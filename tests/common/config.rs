@@ -16,7 +16,6 @@ use super::pin::{pin_hash, OTHER_PIN, PIN};
 pub struct StationConfig {
     dir: PathBuf,
     station_id: String,
-    listen: String,
     idle_lock_seconds: u64,
     scanners: Vec<String>,
     upstream: Option<String>,
@@ -28,7 +27,6 @@ impl StationConfig {
         StationConfig {
             dir: dir.to_path_buf(),
             station_id: "test-1".into(),
-            listen: "127.0.0.1:0".into(),
             idle_lock_seconds: 120,
             scanners: Vec::new(),
             upstream: None,
@@ -38,12 +36,6 @@ impl StationConfig {
 
     pub fn station_id(mut self, id: &str) -> Self {
         self.station_id = id.into();
-        self
-    }
-
-    /// `web.listen` (default 127.0.0.1:0).
-    pub fn listen(mut self, addr: &str) -> Self {
-        self.listen = addr.into();
         self
     }
 
@@ -99,7 +91,7 @@ timezone = "America/Chicago"
 [storage]
 database = "{db}"
 [web]
-listen = "{listen}"
+listen = "127.0.0.1:0"
 idle_lock_seconds = {idle}
 [[supervisor]]
 name = "Maria"
@@ -123,7 +115,6 @@ hud_type_provided = 200
 "#,
             id = self.station_id,
             db = self.database().display(),
-            listen = self.listen,
             idle = self.idle_lock_seconds,
             h1 = pin_hash(PIN),
             h2 = pin_hash(OTHER_PIN),
@@ -151,9 +142,4 @@ hud_type_provided = 200
     pub fn settings(&self) -> Settings {
         lib::settings(&self.text())
     }
-}
-
-/// The default config text for a station in `dir`, with `extra` appended.
-pub fn config_text(dir: &Path, extra: &str) -> String {
-    StationConfig::new(dir).extra(extra).text()
 }

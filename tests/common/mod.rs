@@ -36,7 +36,7 @@ pub mod wait;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{config_text, StationConfig};
+pub use config::StationConfig;
 pub use http::{http, Api};
 pub use pin::{pin_hash, OTHER_PIN, PIN};
 pub use station::Station;

@@ -40,13 +40,8 @@ impl StationBuilder {
 
     /// Write the config, import, bind 127.0.0.1 and start the daemon.
     pub async fn start(self) -> Station {
-        self.start_edited(|t| t).await
-    }
-
-    /// Like [`StationBuilder::start`], with a last edit of the config text.
-    pub async fn start_edited(self, edit: impl FnOnce(String) -> String) -> Station {
         lib::init_tls();
-        let text = edit(self.config.text());
+        let text = self.config.text();
         std::fs::write(self.config.path(), &text).expect("write the test config");
         let app = lib::open_app(lib::settings(&text));
         if let Some(path) = &self.import {
