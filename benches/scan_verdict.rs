@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::params;
 use scanstation::config::Config;
+use scanstation::domain::lane::LaneName;
 use scanstation::import::{import_path, ImportOptions};
 use scanstation::store::batches::{self, NewBatch};
 use scanstation::synth::{write_hud_csv, SynthSpec};
@@ -39,20 +40,20 @@ fn main() {
     let summary = write_hud_csv(&data, &SynthSpec::new(CLIENTS, 7, today)).unwrap();
     let mut conn = scanstation::store::open_connection(&db).unwrap();
     import_path(&mut conn, &data, &ImportOptions { projects: vec![] }).unwrap();
+    let lane = LaneName::parse("bench").unwrap();
     let batch = batches::create_batch(
         &mut conn,
-        &settings,
-        today,
         NewBatch {
             project_id: summary.main_project().to_string(),
             service_code: "484".into(),
-            service_date: None,
-            units: None,
-            unit_value: None,
+            service_name: "Hot Meals".into(),
+            service_date: today,
+            units: 1.0,
+            unit_value: "0.00".into(),
             name: None,
-            lane: Some("bench".into()),
+            lane: Some(lane.clone()),
+            created_by: None,
         },
-        None,
     )
     .unwrap();
     let ids: Vec<String> = conn
@@ -88,7 +89,7 @@ fn main() {
 
         // The station's scan: scan log, facts, verdict, entry, commit.
         let t = Instant::now();
-        let out = batches::record_scan(&mut conn, &settings, "bench", id, "bench").unwrap();
+        let out = batches::record_scan(&mut conn, &settings.policy, &lane, id, "bench").unwrap();
         scan.push(t.elapsed());
         if let batches::ScanOutcome::Entry { entry, .. } = out {
             *verdicts.entry(entry.verdict.as_str()).or_insert(0) += 1;

@@ -8,7 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::upstream::*;
-use scanstation::upstream::{http, outbox, tls};
+use scanstation::store::outbox;
+use scanstation::upstream::{http, tls};
 
 const SERVICES: usize = 10_000;
 
@@ -97,7 +98,7 @@ fn run(batch_size: usize) {
     let setup = Instant::now();
     let client = tls::http_client(
         &receiver.url(),
-        ca_pem.to_str().unwrap(),
+        Some(ca_pem.as_path()),
         tls::Timeouts {
             connect: Duration::from_secs(10),
             request: Some(Duration::from_secs(30)),

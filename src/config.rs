@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
 use crate::domain::barcode::{BarcodeRules, CheckDigit};
+use crate::domain::lane::LaneName;
+use crate::domain::policy::Policy;
 use crate::domain::rules::DuplicateScope;
 use crate::domain::service::{ServiceDef, Unit};
 
@@ -189,8 +193,8 @@ pub struct BarcodeConfig {
     pub check_digit: String,
 }
 
-pub fn default_pattern() -> String {
-    "^(?P<id>[A-Za-z0-9_-]{1,32})$".into()
+fn default_pattern() -> String {
+    crate::domain::barcode::DEFAULT_PATTERN.into()
 }
 fn default_check_digit() -> String {
     "none".into()
@@ -333,22 +337,126 @@ impl fmt::Display for Problem {
     }
 }
 
-/// The checked form of the config that the rest of the program uses.
+/// The checked form of the config that the rest of the program uses: every value parsed and
+/// typed once here; nothing outside this module reads the TOML structs.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub raw: Config,
+    pub station_id: String,
+    /// The IANA name as written (shown by `/status`), and the parsed zone.
+    pub timezone: String,
     pub tz: chrono_tz::Tz,
-    pub barcode: BarcodeRules,
-    pub duplicate_scope: DuplicateScope,
-    pub services: Vec<ServiceDef>,
+    pub database: PathBuf,
+    pub web: WebSettings,
+    pub supervisors: Vec<SupervisorConfig>,
+    /// The rules a verdict and a post follow (barcode, catalogue, duplicate scope, back-dating).
+    pub policy: Policy,
+    /// `[hmis] projects`: ProjectIDs an import keeps (empty keeps all).
+    pub projects: Vec<String>,
+    /// `[hmis] import_url`: the scheduled enrollment pull, when configured.
+    pub pull: Option<PullSettings>,
+    pub scanners: Vec<ScannerSettings>,
+    pub upstream: UpstreamSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    pub listen: std::net::SocketAddr,
+    pub idle_lock: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullSettings {
+    pub url: String,
+    pub every: Duration,
+    pub token_file: Option<PathBuf>,
+}
+
+/// How a scanner is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScannerKind {
+    Serial {
+        path: PathBuf,
+        baud: u32,
+    },
+    /// An event device by path, or found by `match` ("vendor:product" or a name).
+    Hid {
+        path: Option<PathBuf>,
+        matches: Option<String>,
+    },
+}
+
+impl ScannerKind {
+    /// "serial" or "hid", as `/status` and the scan log name it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ScannerKind::Serial { .. } => "serial",
+            ScannerKind::Hid { .. } => "hid",
+        }
+    }
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ScannerKind::Serial { path, .. } => Some(path),
+            ScannerKind::Hid { path, .. } => path.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScannerSettings {
+    pub kind: ScannerKind,
+    pub lane: LaneName,
+    /// Shown in `/status` and logs: the configured name, else the path or match.
+    pub name: String,
+    pub key_timeout: Duration,
+    pub double_read: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamKind {
+    None,
+    HttpJson,
+    ClientTrackCsv,
+}
+
+impl UpstreamKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpstreamKind::None => "none",
+            UpstreamKind::HttpJson => "http-json",
+            UpstreamKind::ClientTrackCsv => "clienttrack-csv",
+        }
+    }
+    /// How many services one delivery carries (None: nothing is delivered).
+    pub fn chunk_size(self, batch_size: usize, services: usize) -> Option<usize> {
+        match self {
+            UpstreamKind::None => None,
+            UpstreamKind::HttpJson => Some(batch_size.max(1)),
+            UpstreamKind::ClientTrackCsv => Some(services.max(1)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UpstreamSettings {
+    pub kind: UpstreamKind,
+    pub url: String,
+    pub token_file: Option<PathBuf>,
+    /// Extra CA to trust (PEM), if any.
+    pub ca_file: Option<PathBuf>,
+    pub folder: Option<PathBuf>,
+    pub batch_size: usize,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub region_id: String,
+    pub org_id: String,
 }
 
 impl Settings {
     pub fn service(&self, code: &str) -> Option<&ServiceDef> {
-        self.services.iter().find(|s| s.code == code)
+        self.policy.service(code)
     }
     pub fn station_id(&self) -> &str {
-        &self.raw.station.id
+        &self.station_id
     }
 }
 
@@ -433,7 +541,7 @@ impl Config {
                     format!("duplicate supervisor name {:?}", s.name),
                 );
             }
-            if let Err(e) = argon2::PasswordHash::new(&s.pin_hash) {
+            if let Err(e) = crate::pin::check_hash(&s.pin_hash) {
                 bad(
                     &format!("supervisor[{i}].pin_hash"),
                     format!("not a PIN hash from `scanstation hash-pin` ({e})"),
@@ -533,19 +641,27 @@ impl Config {
             }
         };
 
+        let mut scanners = Vec::new();
         for (i, s) in self.scanner.iter().enumerate() {
             let key = |k: &str| format!("scanner[{i}].{k}");
-            match s.kind.as_str() {
+            let kind = match s.kind.as_str() {
                 "serial" => {
-                    if s.path.is_none() {
-                        bad(&key("path"), "a serial scanner needs a path".into());
-                    }
                     if s.baud == 0 {
                         bad(&key("baud"), "must be above 0".into());
                     }
                     if let Some(t) = &s.terminator {
                         if !matches!(t.to_ascii_uppercase().as_str(), "CR" | "LF" | "CRLF") {
                             bad(&key("terminator"), format!("{t:?} is not CR, LF or CRLF"));
+                        }
+                    }
+                    match &s.path {
+                        Some(path) => Some(ScannerKind::Serial {
+                            path: path.clone(),
+                            baud: s.baud,
+                        }),
+                        None => {
+                            bad(&key("path"), "a serial scanner needs a path".into());
+                            None
                         }
                     }
                 }
@@ -557,22 +673,45 @@ impl Config {
                                 .into(),
                         );
                     }
+                    Some(ScannerKind::Hid {
+                        path: s.path.clone(),
+                        matches: s.match_.clone(),
+                    })
                 }
-                other => bad(
-                    &key("kind"),
-                    format!("{other:?} is not \"serial\" or \"hid\""),
-                ),
-            }
-            if !crate::domain::lane::valid_lane_name(&s.lane) {
-                bad(
-                    &key("lane"),
-                    format!("{:?} is not a lane name (1-32 of a-z A-Z 0-9 _ -)", s.lane),
-                );
+                other => {
+                    bad(
+                        &key("kind"),
+                        format!("{other:?} is not \"serial\" or \"hid\""),
+                    );
+                    None
+                }
+            };
+            let lane = match LaneName::parse(&s.lane) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    bad(&key("lane"), e.to_string());
+                    None
+                }
+            };
+            if let (Some(kind), Some(lane)) = (kind, lane) {
+                let name = s
+                    .name
+                    .clone()
+                    .or_else(|| s.path.as_ref().map(|p| p.display().to_string()))
+                    .or_else(|| s.match_.clone())
+                    .unwrap_or_else(|| format!("scanner {}", i + 1));
+                scanners.push(ScannerSettings {
+                    kind,
+                    lane,
+                    name,
+                    key_timeout: Duration::from_millis(s.key_timeout_ms),
+                    double_read: Duration::from_millis(s.double_read_ms),
+                });
             }
         }
 
-        match self.upstream.kind.as_str() {
-            "none" => {}
+        let upstream_kind = match self.upstream.kind.as_str() {
+            "none" => UpstreamKind::None,
             "http-json" => {
                 if let Err(e) = check_url(&self.upstream.url) {
                     bad("upstream.url", e);
@@ -595,6 +734,7 @@ impl Config {
                 if self.upstream.batch_size == 0 {
                     bad("upstream.batch_size", "must be at least 1".into());
                 }
+                UpstreamKind::HttpJson
             }
             "clienttrack-csv" => {
                 if self.upstream.folder.is_none() {
@@ -603,22 +743,58 @@ impl Config {
                         "clienttrack-csv needs the folder files are written into".into(),
                     );
                 }
+                UpstreamKind::ClientTrackCsv
             }
-            other => bad(
-                "upstream.kind",
-                format!("{other:?} is not \"http-json\", \"clienttrack-csv\" or \"none\""),
-            ),
-        }
+            other => {
+                bad(
+                    "upstream.kind",
+                    format!("{other:?} is not \"http-json\", \"clienttrack-csv\" or \"none\""),
+                );
+                UpstreamKind::None
+            }
+        };
 
-        if !problems.is_empty() {
+        let (Some(tz), Some(barcode), Ok(listen), true) =
+            (tz, barcode, self.web.listen.parse(), problems.is_empty())
+        else {
             return Err(ConfigError::Invalid { problems });
-        }
+        };
+        let up = self.upstream;
         Ok(Settings {
-            tz: tz.expect("checked above"),
-            barcode: barcode.expect("checked above"),
-            duplicate_scope,
-            services,
-            raw: self,
+            station_id: self.station.id,
+            timezone: self.station.timezone,
+            tz,
+            database: self.storage.database,
+            web: WebSettings {
+                listen,
+                idle_lock: Duration::from_secs(self.web.idle_lock_seconds),
+            },
+            supervisors: self.supervisor,
+            policy: Policy {
+                barcode,
+                services,
+                duplicate_scope,
+                max_backdate_days: self.hmis.max_backdate_days,
+            },
+            projects: self.hmis.projects,
+            pull: self.hmis.import_url.map(|url| PullSettings {
+                url,
+                every: Duration::from_secs(self.hmis.import_interval_minutes.max(1) * 60),
+                token_file: self.hmis.import_token_file,
+            }),
+            scanners,
+            upstream: UpstreamSettings {
+                kind: upstream_kind,
+                url: up.url,
+                token_file: up.token_file,
+                ca_file: Some(PathBuf::from(up.ca_file)).filter(|p| !p.as_os_str().is_empty()),
+                folder: up.folder,
+                batch_size: up.batch_size.max(1),
+                connect_timeout: Duration::from_secs(up.connect_timeout_seconds.max(1)),
+                request_timeout: Duration::from_secs(up.request_timeout_seconds.max(1)),
+                region_id: up.region_id,
+                org_id: up.org_id,
+            },
         })
     }
 }
@@ -691,10 +867,10 @@ mod tests {
     #[test]
     fn minimal_config_gets_defaults() {
         let s = parse("[station]\nid = \"lobby-1\"\n").unwrap();
-        assert_eq!(s.raw.web.listen, "127.0.0.1:8080");
-        assert_eq!(s.raw.web.idle_lock_seconds, 120);
-        assert_eq!(s.duplicate_scope, DuplicateScope::ServiceDay);
-        assert_eq!(s.raw.hmis.max_backdate_days, 14);
+        assert_eq!(s.web.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.web.idle_lock, Duration::from_secs(120));
+        assert_eq!(s.policy.duplicate_scope, DuplicateScope::ServiceDay);
+        assert_eq!(s.policy.max_backdate_days, 14);
         assert_eq!(s.tz, chrono_tz::America::Chicago);
     }
 

@@ -11,10 +11,10 @@ use crate::store::Store;
 
 /// The daemon, from a checked config, until SIGTERM/SIGINT.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let store = Store::open(&settings.raw.storage.database)?;
-    let listener = TcpListener::bind(&settings.raw.web.listen)
+    let store = Store::open(&settings.database)?;
+    let listener = TcpListener::bind(settings.web.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (web.listen)", settings.raw.web.listen))?;
+        .with_context(|| format!("cannot listen on {} (web.listen)", settings.web.listen))?;
     let app = App::new(settings, store);
     run(app, listener, shutdown_on_signals()?).await
 }
@@ -34,8 +34,8 @@ pub async fn run(
         "scanstation {} started: station {}, http://{addr}, {} scanner(s), upstream {}",
         env!("CARGO_PKG_VERSION"),
         app.settings.station_id(),
-        app.settings.raw.scanner.len(),
-        app.settings.raw.upstream.kind
+        app.settings.scanners.len(),
+        app.settings.upstream.kind.as_str()
     );
     crate::web::serve(app, listener, shutdown).await?;
     crate::systemd::notify_stopping();
@@ -65,7 +65,8 @@ pub fn shutdown_on_signals() -> anyhow::Result<watch::Receiver<bool>> {
 
 /// `WATCHDOG=1` to systemd, sent only when the scan path answers: each tick runs a query through
 /// the same store handle (and blocking pool) every scan uses. A wedged store, a deadlock or a
-/// stopped process stops the pings, and systemd restarts the daemon.
+/// stopped process stops the pings, and systemd restarts the daemon. (This task is spawned on the
+/// runtime on purpose: it is the runtime and the store it must vouch for, not only the thread.)
 async fn watchdog(app: App, mut shutdown: watch::Receiver<bool>) {
     let Some(every) = crate::systemd::watchdog_interval() else {
         return;
@@ -75,13 +76,7 @@ async fn watchdog(app: App, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let alive = app
-                    .store
-                    .call(|conn| {
-                        conn.query_row("SELECT count(*) FROM lanes", [], |r| r.get::<_, i64>(0))
-                            .map_err(crate::store::StoreError::from)
-                    })
-                    .await;
+                let alive = app.store.call(crate::store::ping).await;
                 match alive {
                     Ok(_) => crate::systemd::watchdog_ping(),
                     Err(e) => log::error!("watchdog: the store does not answer: {e}"),

@@ -9,11 +9,10 @@ use anyhow::Context;
 use rand::RngExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::app::App;
+use crate::app::{App, NewBatchRequest};
 use crate::config::Config;
 use crate::domain::rules::Verdict;
-use crate::import::{import_path, ImportOptions};
-use crate::store::batches::{self, NewBatch, ScanOutcome};
+use crate::store::batches::ScanOutcome;
 use crate::store::Store;
 use crate::synth::{write_hud_csv, SynthSpec};
 
@@ -80,7 +79,7 @@ pub async fn run(listen: &str) -> anyhow::Result<()> {
             .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
             .collect()
     };
-    let hash = crate::web::auth::hash_pin(&pin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = crate::pin::hash_pin(&pin).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = demo_config(dir.path(), listen, &hash);
     let settings = Config::parse(&text, Path::new("demo.toml"))?
         .check()
@@ -91,31 +90,31 @@ pub async fn run(listen: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data)?;
     let summary = write_hud_csv(&data, &SynthSpec::new(DEMO_CLIENTS, DEMO_SEED, today))
         .context("cannot write the synthetic HMIS data")?;
-    let store = Store::open(&settings.raw.storage.database)?;
-    let report =
-        store.with(|conn| import_path(conn, &data, &ImportOptions { projects: vec![] }))?;
-    let batch = store.with(|conn| {
-        batches::create_batch(
-            conn,
-            &settings,
-            today,
-            NewBatch {
-                project_id: summary.main_project().to_string(),
-                service_code: "484".into(),
-                service_date: None,
-                units: None,
-                unit_value: None,
-                name: Some(format!("Hot Meals {today}")),
-                lane: Some("main".into()),
-            },
-            Some("demo"),
-        )
-    })?;
+    let store = Store::open(&settings.database)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (is another scanstation running?)"))?;
     let addr = listener.local_addr()?;
     let app = App::new(settings, store);
+    let imported = app
+        .import_and_reload(data.clone(), None, "import")
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot import the synthetic data: {e}"))?;
+    let batch = app
+        .create_batch(
+            NewBatchRequest {
+                project_id: summary.main_project().to_string(),
+                service_code: "484".into(),
+                name: Some(format!("Hot Meals {today}")),
+                lane: Some("main".into()),
+                ..NewBatchRequest::default()
+            },
+            "demo",
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the demo batch: {e}"))?
+        .batch;
+    let report = imported.report;
 
     let try_ids = |ids: &[String]| ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
     println!("scanstation demo");

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 
 use crate::config::Settings;
 use crate::domain::service::Unit;
-use crate::upstream::outbox::{parse_any_ts, row_to_service, PostedService, SERVICE_COLS};
+use crate::store::outbox::{parse_any_ts, row_to_service, PostedService, SERVICE_COLS};
 
 /// Which export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -167,7 +167,7 @@ pub fn write_clienttrack_csv<W: Write>(
     settings: &Settings,
     services: &[PostedService],
 ) -> anyhow::Result<()> {
-    let up = &settings.raw.upstream;
+    let up = &settings.upstream;
     let mut csv = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(w);

@@ -1,8 +1,9 @@
 //! scanstation: a service-scanning station for homeless-services agencies.
 //!
-//! See ARCHITECTURE.md for the map. Pure rules live in [`domain`]; I/O lives at the edges:
-//! [`store`] (SQLite), [`import`] (HUD HMIS CSV), [`web`] (HTTP API and kiosk UI), [`scanners`]
-//! (HID and serial devices), [`upstream`] (delivery to the HMIS, exports).
+//! See ARCHITECTURE.md for the map. Pure rules live in [`domain`]; [`store`] owns every SQLite
+//! table; [`app`] holds the use cases; the edges call it: [`web`] (HTTP API and kiosk UI),
+//! [`scanners`] (HID and serial devices), [`upstream`] (delivery to the HMIS, the enrollment pull),
+//! [`import`] (HUD HMIS CSV), [`export`], the CLI and [`demo`].
 
 pub mod app;
 pub mod backoff;
@@ -10,10 +11,10 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod domain;
-pub mod error;
 pub mod export;
 pub mod import;
 pub mod logging;
+pub mod pin;
 pub mod scanners;
 pub mod store;
 pub mod synth;

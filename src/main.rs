@@ -122,17 +122,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { config, path } => {
             let settings = load(&config)?;
-            let mut conn = scanstation::store::open_connection(&settings.raw.storage.database)?;
-            let opts = scanstation::import::ImportOptions {
-                projects: settings.raw.hmis.projects.clone(),
-            };
-            let report = scanstation::import::import_path(&mut conn, &path, &opts)?;
-            print!("{report}");
+            let store = scanstation::store::Store::open(&settings.database)?;
+            let app = scanstation::app::App::new(settings, store);
             // The running daemon sees the new data at once (same file); its open batches are
             // reloaded here so their verdicts match it.
-            let n = scanstation::store::reload_open_batches(&mut conn, &settings)?;
-            if n > 0 {
-                println!("reloaded {n} open batch(es)");
+            let summary = runtime()?.block_on(app.import_and_reload(path, None, "import"))?;
+            print!("{}", summary.report);
+            if summary.reloaded > 0 {
+                println!("reloaded {} open batch(es)", summary.reloaded);
+            }
+            if let Some(e) = summary.reload_error {
+                anyhow::bail!("the data was imported, but the open batches were not reloaded: {e}");
             }
         }
         Command::Export {
@@ -143,7 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
         } => {
             let settings = load(&config)?;
-            let conn = scanstation::store::open_connection(&settings.raw.storage.database)?;
+            let conn = scanstation::store::open_connection(&settings.database)?;
             let kind = match kind {
                 ExportKind::HudCsv => scanstation::export::ExportKind::HudCsv,
                 ExportKind::ClienttrackCsv => scanstation::export::ExportKind::ClienttrackCsv,
@@ -157,10 +157,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "{}: ok (station {}, {} service(s), {} scanner(s), {} supervisor(s), upstream {})",
                 config.display(),
                 settings.station_id(),
-                settings.services.len(),
-                settings.raw.scanner.len(),
-                settings.raw.supervisor.len(),
-                settings.raw.upstream.kind
+                settings.policy.services.len(),
+                settings.scanners.len(),
+                settings.supervisors.len(),
+                settings.upstream.kind.as_str()
             );
         }
         Command::Scanners => scanstation::scanners::print_candidates()?,
@@ -176,7 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if pin.len() < 4 || !pin.chars().all(|c| c.is_ascii_digit()) {
                 anyhow::bail!("a PIN is 4 or more digits");
             }
-            let hash = scanstation::web::auth::hash_pin(pin)
+            let hash = scanstation::pin::hash_pin(pin)
                 .map_err(|e| anyhow::anyhow!("cannot hash the PIN: {e}"))?;
             println!("{hash}");
         }

@@ -6,8 +6,8 @@
 //!
 //! The unit (`systemd/scanstation.service`) is `Type=notify` with `WatchdogSec=`; systemd kills and
 //! restarts the daemon when no `WATCHDOG=1` arrives within that time. To make the watchdog mean
-//! "scans are being served", the ping must come from the task that serves scans, not from a
-//! free-standing timer task. See [`watchdog_ping`].
+//! "scans can be served", a ping is sent only after a query went through the same store handle and
+//! blocking pool that every scan uses (`daemon::watchdog`). See [`watchdog_ping`].
 
 use std::time::Duration;
 
@@ -49,13 +49,11 @@ pub fn watchdog_interval() -> Option<Duration> {
 
 /// Send `WATCHDOG=1`: "I am alive and serving scans". No-op outside systemd.
 ///
-/// How the caller uses it: in `serve`, call [`watchdog_interval`] once; if it is `Some(every)`, add
-/// a `tokio::time::interval(every)` tick (with `MissedTickBehavior::Delay`) as one more branch of
-/// the `select!` loop of the task that receives scans from the scanners and hands them to
-/// `App::scan`, and call `watchdog_ping()` in that branch. Do not ping from a separate spawned task
-/// or thread: the point is that a wedged scan loop (deadlock, stuck database call, SIGSTOP) stops
-/// the pings, and systemd then kills and restarts the daemon (`Restart=on-failure`). The ping is
-/// one datagram on a Unix socket: cheap enough for every tick.
+/// How the caller uses it: call [`watchdog_interval`] once; if it is `Some(every)`, tick at that
+/// interval and ping only when a round trip through the scan path's store handle answered. A
+/// wedged store (deadlock, stuck database call), a stalled runtime or SIGSTOP stops the pings, and
+/// systemd then kills and restarts the daemon (`Restart=on-failure`). A timer that pings
+/// unconditionally would prove nothing. The ping is one datagram on a Unix socket.
 pub fn watchdog_ping() {
     send(&[NotifyState::Watchdog]);
 }

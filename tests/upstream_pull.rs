@@ -37,7 +37,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let first = &receiver.requests()[0];
     assert_eq!(first.method, "GET");
     assert_eq!(first.header("if-none-match"), None);
-    let status = lib::upstream_status(&app);
+    let status = lib::upstream_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], true, "{pull}");
     assert!(pull["data_age_seconds"].as_i64().unwrap() < 60);
@@ -59,7 +59,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let err = pull_once(&app, &client, &url).await.unwrap_err();
     assert!(!err.is_empty());
     assert_eq!(clients(&app), n, "the old data is kept");
-    let status = lib::upstream_status(&app);
+    let status = lib::upstream_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], false, "{pull}");
     assert_eq!(pull["last_error"], err);
@@ -71,7 +71,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
         receiver.requests()[3].header("if-none-match"),
         Some("\"v1\"")
     );
-    let status = lib::upstream_status(&app);
+    let status = lib::upstream_status_async(&app).await;
     assert_eq!(status["enrollment_pull"]["ok"], true);
 
     // 4. A server error is a failure too, and changes nothing.

@@ -41,9 +41,12 @@ pub enum BarcodeError {
     Unreadable,
 }
 
+/// The pattern when the config names none: 1 to 32 of `A-Z a-z 0-9 _ -`, all of the scan.
+pub const DEFAULT_PATTERN: &str = "^(?P<id>[A-Za-z0-9_-]{1,32})$";
+
 impl Default for BarcodeRules {
     fn default() -> Self {
-        BarcodeRules::new("", "", &crate::config::default_pattern(), CheckDigit::None)
+        BarcodeRules::new("", "", DEFAULT_PATTERN, CheckDigit::None)
             .expect("default pattern compiles")
     }
 }

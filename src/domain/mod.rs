@@ -2,8 +2,8 @@
 //! case; the store gathers the facts and these functions decide.
 
 pub mod barcode;
-pub mod keys;
 pub mod lane;
 pub mod money;
+pub mod policy;
 pub mod rules;
 pub mod service;

@@ -190,6 +190,8 @@ pub enum BatchRefusal {
     Flagged(usize),
     #[error("the batch has no ok entry to post")]
     NothingOk,
+    #[error("service {0} is no longer in the catalogue; it cannot be posted")]
+    UnknownService(String),
 }
 
 /// A posted batch is frozen: no scans, removals or reloads.

@@ -1,5 +1,5 @@
 //! Keyboard-mode (HID) scanners through evdev. A thin device layer: the decoding is
-//! [`crate::domain::keys`].
+//! [`crate::scanners::keys`].
 //!
 //! Find the device (by path, `vendor:product` or name), wait until no key is held, grab it so no
 //! keystroke reaches the kiosk browser or a console, read events into the decoder, and on unplug
@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::{sleep_or_shutdown, Read, StatusHandle, OPEN_RETRY};
 use crate::app::ScannerState;
-use crate::config::ScannerConfig;
-use crate::domain::keys::{self, KeyDecoder, KeyEvent, KeyOutput, DEFAULT_MAX_LEN};
+use crate::config::{ScannerKind, ScannerSettings};
+use crate::scanners::keys::{self, KeyDecoder, KeyEvent, KeyOutput, DEFAULT_MAX_LEN};
 
 /// How long to wait for held keys to be released before grabbing anyway.
 const RELEASE_WAIT: Duration = Duration::from_secs(10);
@@ -67,10 +67,14 @@ pub struct HidOptions {
 }
 
 impl HidOptions {
-    pub fn from_config(cfg: &ScannerConfig) -> HidOptions {
+    pub fn from_config(cfg: &ScannerSettings) -> HidOptions {
+        let (path, matches) = match &cfg.kind {
+            ScannerKind::Hid { path, matches } => (path.as_deref(), matches.as_deref()),
+            ScannerKind::Serial { path, .. } => (Some(path.as_path()), None),
+        };
         HidOptions {
-            selector: Selector::from_config(cfg.path.as_deref(), cfg.match_.as_deref()),
-            key_timeout: Duration::from_millis(cfg.key_timeout_ms),
+            selector: Selector::from_config(path, matches),
+            key_timeout: cfg.key_timeout,
             max_len: DEFAULT_MAX_LEN,
         }
     }

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod frame;
 pub mod guard;
 pub mod hid;
+pub mod keys;
 pub mod serial;
 
 use std::future::Future;
@@ -19,9 +20,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use crate::app::{App, ScannerState, ScannerStatus};
+use crate::app::{App, Event, ScannerState, ScannerStatus};
 use crate::backoff::Backoff;
-use crate::config::ScannerConfig;
+use crate::config::{ScannerKind, ScannerSettings};
 
 pub use discover::print_candidates;
 
@@ -105,12 +106,11 @@ impl StatusHandle {
     }
 
     fn publish(&self) {
-        if let Some(s) = self.current() {
-            let mut data = serde_json::to_value(&s).unwrap_or_default();
-            if let Some(o) = data.as_object_mut() {
-                o.insert("index".into(), self.index.into());
-            }
-            self.app.publish("scanner", data);
+        if let Some(status) = self.current() {
+            self.app.publish(Event::Scanner {
+                index: self.index,
+                status,
+            });
         }
     }
 }
@@ -129,20 +129,6 @@ pub(crate) async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receive
         _ = shutdown.wait_for(|s| *s) => true,
     };
     stopped || *shutdown.borrow()
-}
-
-/// The name a scanner is shown and logged under.
-pub fn display_name(cfg: &ScannerConfig, index: usize) -> String {
-    if let Some(n) = &cfg.name {
-        return n.clone();
-    }
-    if let Some(p) = &cfg.path {
-        return p.display().to_string();
-    }
-    if let Some(m) = &cfg.match_ {
-        return m.clone();
-    }
-    format!("scanner {}", index + 1)
 }
 
 /// Apply the double-read guard and hand codes to the core in order, until the readers close.
@@ -172,45 +158,44 @@ async fn submit_loop<S: ScanSink>(
 pub fn spawn_all<S: ScanSink>(
     app: &App,
     sink: S,
-    scanners: &[ScannerConfig],
+    scanners: &[ScannerSettings],
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
-    for (i, cfg) in scanners.iter().enumerate() {
-        let name = display_name(cfg, i);
+    for cfg in scanners {
+        let name = cfg.name.clone();
         let status = StatusHandle::register(
             app,
             ScannerStatus {
                 name: name.clone(),
-                kind: cfg.kind.clone(),
-                lane: cfg.lane.clone(),
-                path: cfg.path.as_ref().map(|p| p.display().to_string()),
+                kind: cfg.kind.as_str(),
+                lane: cfg.lane.to_string(),
+                path: cfg.kind.path().map(|p| p.display().to_string()),
                 state: ScannerState::Missing,
                 reason: Some("not opened yet".into()),
                 last_scan_at: None,
             },
         );
         let (tx, rx) = mpsc::channel(QUEUE);
-        let source = if cfg.kind == "hid" { "hid" } else { "serial" };
         tasks.push(tokio::spawn(submit_loop(
             sink.clone(),
             status.clone(),
             name.clone(),
-            cfg.lane.clone(),
-            source,
-            Duration::from_millis(cfg.double_read_ms),
+            cfg.lane.to_string(),
+            cfg.kind.as_str(),
+            cfg.double_read,
             rx,
         )));
         let shutdown = shutdown.clone();
-        match cfg.kind.as_str() {
-            "hid" => tasks.push(tokio::spawn(hid::run(
+        match &cfg.kind {
+            ScannerKind::Hid { .. } => tasks.push(tokio::spawn(hid::run(
                 hid::HidOptions::from_config(cfg),
                 name,
                 tx,
                 status,
                 shutdown,
             ))),
-            _ => tasks.push(tokio::spawn(serial::run(
+            ScannerKind::Serial { .. } => tasks.push(tokio::spawn(serial::run(
                 serial::SerialOptions::from_config(cfg),
                 name,
                 tx,
@@ -225,7 +210,7 @@ pub fn spawn_all<S: ScanSink>(
 /// Run every configured scanner until `shutdown` turns true; scans go through [`App::scan`].
 /// On shutdown every grabbed HID device is released and every port closed before this returns.
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
-    let configs = app.settings.raw.scanner.clone();
+    let configs = app.settings.scanners.clone();
     if configs.is_empty() {
         log::info!("no scanners configured; scans come from the API only");
     }

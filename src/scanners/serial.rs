@@ -16,8 +16,8 @@ use tokio_serial::SerialPortBuilderExt;
 use super::frame::{classify, FrameEvent, FrameSplitter, FrameText};
 use super::{sleep_or_shutdown, Read, StatusHandle, OPEN_RETRY};
 use crate::app::ScannerState;
-use crate::config::ScannerConfig;
-use crate::domain::keys::DEFAULT_MAX_LEN;
+use crate::config::{ScannerKind, ScannerSettings};
+use crate::scanners::keys::DEFAULT_MAX_LEN;
 
 /// A partial frame older than this is dropped when more bytes come.
 const STALE_FRAME: Duration = Duration::from_secs(1);
@@ -32,10 +32,14 @@ pub struct SerialOptions {
 }
 
 impl SerialOptions {
-    pub fn from_config(cfg: &ScannerConfig) -> SerialOptions {
+    pub fn from_config(cfg: &ScannerSettings) -> SerialOptions {
+        let (path, baud) = match &cfg.kind {
+            ScannerKind::Serial { path, baud } => (path.clone(), *baud),
+            ScannerKind::Hid { path, .. } => (path.clone().unwrap_or_default(), 9600),
+        };
         SerialOptions {
-            path: cfg.path.clone().unwrap_or_default(),
-            baud: cfg.baud,
+            path,
+            baud,
             max_len: DEFAULT_MAX_LEN,
         }
     }

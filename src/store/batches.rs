@@ -1,22 +1,23 @@
 //! Batches, entries, lanes, the scan log, reload and post: the store side of the rules.
 //!
 //! Each function gathers facts with SQL, asks the pure rules in [`crate::domain::rules`], and
-//! writes the outcome in one transaction.
+//! writes the outcome in one transaction. Rows come back as plain structs; a value that does not
+//! parse is a [`StoreError::BadValue`], never a default.
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 
-use crate::config::Settings;
+use crate::domain::lane::LaneName;
+use crate::domain::policy::Policy;
 use crate::domain::rules::{
-    self, BatchState, BatchTerms, ClientFacts, Decision, EnrollmentFact, Verdict,
+    self, BatchRefusal, BatchState, BatchTerms, ClientFacts, Decision, EnrollmentFact, Verdict,
 };
-use crate::error::{AppError, AppResult};
-use crate::store::now_text;
+use crate::store::outbox::DeliveryKind;
+use crate::store::{now_text, StoreError, StoreResult};
 
-/// One entry as the API shows it: the client only by first name and last initial.
-#[derive(Debug, Clone, Serialize)]
-pub struct EntryView {
+/// One entry: the client only by first name and last initial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
     pub id: String,
     pub batch_id: String,
     pub code: String,
@@ -26,12 +27,17 @@ pub struct EntryView {
     pub enrollment_id: Option<String>,
     pub source: String,
     pub scanned_at: String,
-    pub removed: bool,
     pub removed_at: Option<String>,
     pub removed_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+impl Entry {
+    pub fn removed(&self) -> bool {
+        self.removed_at.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     pub total: i64,
     pub ok: i64,
@@ -39,14 +45,14 @@ pub struct Counts {
     pub removed: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchView {
+/// One batch with its counts (and its entries when asked for).
+#[derive(Debug, Clone)]
+pub struct Batch {
     pub id: String,
     pub name: String,
     pub project_id: String,
     pub service_code: String,
-    pub service_name: Option<String>,
-    pub service_date: String,
+    pub service_date: NaiveDate,
     pub units: f64,
     pub unit_value: String,
     pub state: BatchState,
@@ -56,35 +62,35 @@ pub struct BatchView {
     pub created_by: Option<String>,
     pub posted_at: Option<String>,
     pub posted_by: Option<String>,
-    pub delivery: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entries: Option<Vec<EntryView>>,
+    pub entries: Option<Vec<Entry>>,
 }
 
-/// `POST /batches` body.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A new batch, checked by the application layer (service in the catalogue, date allowed,
+/// units and money valid); the store checks the project against the enrollment data.
+#[derive(Debug, Clone)]
 pub struct NewBatch {
     pub project_id: String,
     pub service_code: String,
-    pub service_date: Option<String>,
-    pub units: Option<f64>,
-    pub unit_value: Option<String>,
+    /// The default name's first part: the service's name.
+    pub service_name: String,
+    pub service_date: NaiveDate,
+    pub units: f64,
+    pub unit_value: String,
     pub name: Option<String>,
-    pub lane: Option<String>,
+    pub lane: Option<LaneName>,
+    pub created_by: Option<String>,
 }
 
 /// What a scan turned into.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum ScanOutcome {
     /// The lane feeds a batch: the new entry, and the batch's served count.
-    Entry { entry: EntryView, served: i64 },
+    Entry { entry: Entry, served: i64 },
     /// The lane has no open batch: kept in the scan log as unassigned.
     Unassigned(UnassignedScan),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnassignedScan {
     pub scan_id: i64,
     pub lane: Option<String>,
@@ -112,11 +118,20 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-fn load_batch_row(conn: &Connection, id: &str) -> AppResult<BatchRow> {
-    conn.query_row(
-        "SELECT id, project_id, service_code, service_date, state FROM batches WHERE id = ?1",
-        [id],
-        |r| {
+/// A stored text that must parse; else [`StoreError::BadValue`] naming the column.
+fn must<T>(column: &'static str, text: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(text).ok_or_else(|| StoreError::BadValue {
+        column,
+        value: text.to_string(),
+    })
+}
+
+fn load_batch_row(conn: &Connection, id: &str) -> StoreResult<BatchRow> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, project_id, service_code, service_date, state FROM batches WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -124,28 +139,26 @@ fn load_batch_row(conn: &Connection, id: &str) -> AppResult<BatchRow> {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
             ))
-        },
-    )
-    .optional()?
-    .map(|(id, project_id, service_code, date, state)| BatchRow {
+        })
+        .optional()?;
+    let Some((id, project_id, service_code, date, state)) = row else {
+        return Err(StoreError::not_found("batch", id));
+    };
+    Ok(BatchRow {
         id,
         project_id,
         service_code,
-        service_date: parse_date(&date).unwrap_or_default(),
-        state: BatchState::parse(&state).unwrap_or(BatchState::Posted),
+        service_date: must("batches.service_date", &date, parse_date)?,
+        state: must("batches.state", &state, BatchState::parse)?,
     })
-    .ok_or_else(|| AppError::NotFound(format!("batch {id}")))
 }
 
-fn terms<'a>(settings: &Settings, b: &'a BatchRow) -> BatchTerms<'a> {
+fn terms<'a>(policy: &Policy, b: &'a BatchRow) -> BatchTerms<'a> {
     BatchTerms {
         project_id: &b.project_id,
         service_date: b.service_date,
-        bed_night: settings
-            .service(&b.service_code)
-            .map(|s| s.is_bed_night())
-            .unwrap_or(false),
-        scope: settings.duplicate_scope,
+        bed_night: policy.is_bed_night(&b.service_code),
+        scope: policy.duplicate_scope,
     }
 }
 
@@ -157,7 +170,7 @@ fn client_facts(
     b: &BatchRow,
     client_id: Option<&str>,
     entry_seq: Option<i64>,
-) -> rusqlite::Result<ClientFacts> {
+) -> StoreResult<ClientFacts> {
     let Some(client_id) = client_id else {
         return Ok(ClientFacts::default());
     };
@@ -197,15 +210,17 @@ fn client_facts(
         })?;
         for row in rows {
             let (enrollment_id, project_id, entry, exit) = row?;
-            // Dates were validated at import; a row that still does not parse cannot count.
-            let Some(entry_date) = parse_date(&entry) else {
-                continue;
+            // Dates were validated at import: one that does not parse now is a damaged file.
+            let entry_date = must("enrollments.entry_date", &entry, parse_date)?;
+            let exit_date = match exit {
+                Some(x) => Some(must("exits.exit_date", &x, parse_date)?),
+                None => None,
             };
             enrollments.push(EnrollmentFact {
                 enrollment_id,
                 project_id,
                 entry_date,
-                exit_date: exit.as_deref().and_then(parse_date),
+                exit_date,
             });
         }
     }
@@ -222,42 +237,49 @@ const ENTRY_SELECT: &str =
         e.verdict, e.enrollment_id, e.source, e.scanned_at, e.removed_at, e.removed_by
      FROM entries e LEFT JOIN clients c ON c.personal_id = e.client_id";
 
-fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<EntryView> {
+/// An entry row as read, before its verdict text is checked.
+fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Entry, String)> {
     let first: Option<String> = r.get(4)?;
     let initial: Option<String> = r.get(5)?;
-    let removed_at: Option<String> = r.get(10)?;
-    Ok(EntryView {
-        id: r.get(0)?,
-        batch_id: r.get(1)?,
-        code: r.get(2)?,
-        client_id: r.get(3)?,
-        display_name: first.map(|f| rules::display_name(&f, initial.as_deref().unwrap_or(""))),
-        verdict: Verdict::parse(&r.get::<_, String>(6)?).unwrap_or(Verdict::InvalidCode),
-        enrollment_id: r.get(7)?,
-        source: r.get(8)?,
-        scanned_at: r.get(9)?,
-        removed: removed_at.is_some(),
-        removed_at,
-        removed_by: r.get(11)?,
-    })
+    let verdict: String = r.get(6)?;
+    Ok((
+        Entry {
+            id: r.get(0)?,
+            batch_id: r.get(1)?,
+            code: r.get(2)?,
+            client_id: r.get(3)?,
+            display_name: first.map(|f| rules::display_name(&f, initial.as_deref().unwrap_or(""))),
+            verdict: Verdict::Ok,
+            enrollment_id: r.get(7)?,
+            source: r.get(8)?,
+            scanned_at: r.get(9)?,
+            removed_at: r.get(10)?,
+            removed_by: r.get(11)?,
+        },
+        verdict,
+    ))
 }
 
-pub fn get_entry(conn: &Connection, entry_id: &str) -> AppResult<EntryView> {
-    conn.query_row(
-        &format!("{ENTRY_SELECT} WHERE e.id = ?1"),
-        [entry_id],
-        entry_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| AppError::NotFound(format!("entry {entry_id}")))
+fn checked_entry((mut e, verdict): (Entry, String)) -> StoreResult<Entry> {
+    e.verdict = must("entries.verdict", &verdict, Verdict::parse)?;
+    Ok(e)
 }
 
-pub fn batch_entries(conn: &Connection, batch_id: &str) -> AppResult<Vec<EntryView>> {
+pub fn get_entry(conn: &Connection, entry_id: &str) -> StoreResult<Entry> {
+    let row = conn
+        .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.id = ?1"))?
+        .query_row([entry_id], entry_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("entry", entry_id))?;
+    checked_entry(row)
+}
+
+pub fn batch_entries(conn: &Connection, batch_id: &str) -> StoreResult<Vec<Entry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "{ENTRY_SELECT} WHERE e.batch_id = ?1 ORDER BY e.seq"
     ))?;
     let rows = stmt.query_map([batch_id], entry_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.map(|r| checked_entry(r?)).collect()
 }
 
 fn served_count(conn: &Connection, batch_id: &str) -> rusqlite::Result<i64> {
@@ -267,141 +289,90 @@ fn served_count(conn: &Connection, batch_id: &str) -> rusqlite::Result<i64> {
     .query_row([batch_id], |r| r.get(0))
 }
 
-fn counts(conn: &Connection, batch_id: &str) -> rusqlite::Result<Counts> {
-    conn.prepare_cached(
-        "SELECT count(*),
-                coalesce(sum(removed_at IS NULL AND verdict = 'ok'), 0),
-                coalesce(sum(removed_at IS NULL AND verdict <> 'ok'), 0),
-                coalesce(sum(removed_at IS NOT NULL), 0)
-         FROM entries WHERE batch_id = ?1",
-    )?
-    .query_row([batch_id], |r| {
-        Ok(Counts {
-            total: r.get(0)?,
-            ok: r.get(1)?,
-            flagged: r.get(2)?,
-            removed: r.get(3)?,
-        })
-    })
+/// Batches with their counts and lane, in one query: `filter` is a WHERE clause on `b` with
+/// `?1` as its one parameter.
+const BATCH_SELECT: &str =
+    "SELECT b.id, b.name, b.project_id, b.service_code, b.service_date, b.units,
+            b.unit_value, b.state, b.created_at, b.created_by, b.posted_at, b.posted_by,
+            (SELECT min(l.lane) FROM lanes l WHERE l.batch_id = b.id),
+            count(e.seq),
+            coalesce(sum(e.removed_at IS NULL AND e.verdict = 'ok'), 0),
+            coalesce(sum(e.removed_at IS NULL AND e.verdict <> 'ok'), 0),
+            coalesce(sum(e.removed_at IS NOT NULL), 0)
+       FROM batches b LEFT JOIN entries e ON e.batch_id = b.id";
+
+/// A batch row as read, before its date and state texts are checked.
+fn batch_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Batch, String, String)> {
+    Ok((
+        Batch {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            project_id: r.get(2)?,
+            service_code: r.get(3)?,
+            service_date: NaiveDate::MIN,
+            units: r.get(5)?,
+            unit_value: r.get(6)?,
+            state: BatchState::Open,
+            created_at: r.get(8)?,
+            created_by: r.get(9)?,
+            posted_at: r.get(10)?,
+            posted_by: r.get(11)?,
+            lane: r.get(12)?,
+            counts: Counts {
+                total: r.get(13)?,
+                ok: r.get(14)?,
+                flagged: r.get(15)?,
+                removed: r.get(16)?,
+            },
+            entries: None,
+        },
+        r.get(4)?,
+        r.get(7)?,
+    ))
 }
 
-pub fn get_batch(
-    conn: &Connection,
-    settings: &Settings,
-    id: &str,
-    with_entries: bool,
-) -> AppResult<BatchView> {
+fn checked_batch((mut b, date, state): (Batch, String, String)) -> StoreResult<Batch> {
+    b.service_date = must("batches.service_date", &date, parse_date)?;
+    b.state = must("batches.state", &state, BatchState::parse)?;
+    Ok(b)
+}
+
+pub fn get_batch(conn: &Connection, id: &str, with_entries: bool) -> StoreResult<Batch> {
     let row = conn
-        .query_row(
-            "SELECT b.id, b.name, b.project_id, b.service_code, b.service_date, b.units,
-                    b.unit_value, b.state, b.created_at, b.created_by, b.posted_at, b.posted_by,
-                    (SELECT min(l.lane) FROM lanes l WHERE l.batch_id = b.id)
-             FROM batches b WHERE b.id = ?1",
-            [id],
-            |r| {
-                Ok(BatchView {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    project_id: r.get(2)?,
-                    service_code: r.get(3)?,
-                    service_name: None,
-                    service_date: r.get(4)?,
-                    units: r.get(5)?,
-                    unit_value: r.get(6)?,
-                    state: BatchState::parse(&r.get::<_, String>(7)?).unwrap_or(BatchState::Open),
-                    created_at: r.get(8)?,
-                    created_by: r.get(9)?,
-                    posted_at: r.get(10)?,
-                    posted_by: r.get(11)?,
-                    lane: r.get(12)?,
-                    counts: Counts::default(),
-                    delivery: None,
-                    entries: None,
-                })
-            },
-        )
-        .optional()?;
-    let mut b = row.ok_or_else(|| AppError::NotFound(format!("batch {id}")))?;
-    b.service_name = settings.service(&b.service_code).map(|s| s.name.clone());
-    b.counts = counts(conn, id)?;
-    if b.state == BatchState::Posted {
-        b.delivery = crate::upstream::batch_delivery(conn, id)?;
-    }
+        .prepare_cached(&format!("{BATCH_SELECT} WHERE b.id = ?1 GROUP BY b.id"))?
+        .query_row([id], batch_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("batch", id))?;
+    let mut b = checked_batch(row)?;
     if with_entries {
         b.entries = Some(batch_entries(conn, id)?);
     }
     Ok(b)
 }
 
-pub fn list_batches(
-    conn: &Connection,
-    settings: &Settings,
-    state: Option<BatchState>,
-) -> AppResult<Vec<BatchView>> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM batches WHERE (?1 IS NULL OR state = ?1)
-         ORDER BY service_date DESC, created_at DESC LIMIT 500",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map([state.map(|s| s.as_str())], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    ids.iter()
-        .map(|id| get_batch(conn, settings, id, false))
-        .collect()
+/// The newest 500 batches (by service date, then creation), optionally of one state.
+pub fn list_batches(conn: &Connection, state: Option<BatchState>) -> StoreResult<Vec<Batch>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{BATCH_SELECT} WHERE (?1 IS NULL OR b.state = ?1) GROUP BY b.id
+         ORDER BY b.service_date DESC, b.created_at DESC LIMIT 500"
+    ))?;
+    let rows = stmt.query_map([state.map(|s| s.as_str())], batch_from_row)?;
+    rows.map(|r| checked_batch(r?)).collect()
 }
 
-/// Create a batch (and bind it to `lane` if given).
-pub fn create_batch(
-    conn: &mut Connection,
-    settings: &Settings,
-    today: NaiveDate,
-    nb: NewBatch,
-    by: Option<&str>,
-) -> AppResult<BatchView> {
-    let service = settings.service(&nb.service_code).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "service_code {:?} is not in the service catalogue",
-            nb.service_code
-        ))
-    })?;
-    let date = match nb.service_date.as_deref() {
-        None | Some("") => today,
-        Some(s) => parse_date(s).ok_or_else(|| {
-            AppError::Invalid(format!("service_date {s:?} is not a date yyyy-mm-dd"))
-        })?,
-    };
-    rules::check_service_date(date, today, settings.raw.hmis.max_backdate_days)?;
-    let units = nb.units.unwrap_or(service.units);
-    if !(units.is_finite() && units > 0.0) {
-        return Err(AppError::Invalid("units must be a number above 0".into()));
-    }
-    let unit_value = match nb.unit_value.as_deref() {
-        None => service.unit_value.clone(),
-        Some(v) => crate::domain::money::parse_money(v)
-            .map_err(|e| AppError::Invalid(format!("unit_value: {e}")))?,
-    };
-    if let Some(lane) = &nb.lane {
-        check_lane(lane)?;
-    }
+/// Create a batch (and bind it to its lane if given). The project must be in the enrollment data.
+pub fn create_batch(conn: &mut Connection, nb: NewBatch) -> StoreResult<Batch> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let project_name: Option<String> = tx
-        .query_row(
-            "SELECT name FROM projects WHERE project_id = ?1",
-            [&nb.project_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(project_name) = project_name else {
-        return Err(AppError::Invalid(format!(
-            "project_id {:?} is not in the enrollment data",
-            nb.project_id
-        )));
+    let Some(project_name) = crate::store::projects::name(&tx, &nb.project_id)? else {
+        return Err(StoreError::not_found("project", &nb.project_id));
     };
     let id = uuid::Uuid::new_v4().to_string();
-    let name = nb
-        .name
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| format!("{} - {} - {}", service.name, project_name, date));
+    let name = nb.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+        format!(
+            "{} - {} - {}",
+            nb.service_name, project_name, nb.service_date
+        )
+    });
     tx.execute(
         "INSERT INTO batches (id, name, project_id, service_code, service_date, units, unit_value,
                               state, created_at, created_by)
@@ -411,58 +382,38 @@ pub fn create_batch(
             name.trim(),
             nb.project_id,
             nb.service_code,
-            date.to_string(),
-            units,
-            unit_value,
+            nb.service_date.to_string(),
+            nb.units,
+            nb.unit_value,
             now_text(),
-            by
+            nb.created_by
         ],
     )?;
     if let Some(lane) = &nb.lane {
         bind_lane_tx(&tx, lane, Some(&id))?;
     }
     tx.commit()?;
-    get_batch(conn, settings, &id, true)
+    get_batch(conn, &id, true)
 }
 
-pub fn check_lane(lane: &str) -> AppResult<()> {
-    if crate::domain::lane::valid_lane_name(lane) {
-        Ok(())
-    } else {
-        Err(AppError::Invalid(format!(
-            "{lane:?} is not a lane name (1-32 of a-z A-Z 0-9 _ -)"
-        )))
-    }
-}
-
-fn bind_lane_tx(tx: &Transaction, lane: &str, batch_id: Option<&str>) -> AppResult<()> {
+fn bind_lane_tx(tx: &Transaction, lane: &LaneName, batch_id: Option<&str>) -> StoreResult<()> {
     if let Some(id) = batch_id {
-        let state: Option<String> = tx
-            .query_row("SELECT state FROM batches WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match state.as_deref() {
-            None => return Err(AppError::NotFound(format!("batch {id}"))),
-            Some("open") => {}
-            Some(_) => {
-                return Err(AppError::Conflict(format!(
-                    "batch {id} is posted; a lane can only feed an open batch"
-                )))
-            }
-        }
+        rules::ensure_open(load_batch_row(tx, id)?.state)?;
     }
     tx.execute(
         "INSERT INTO lanes (lane, batch_id) VALUES (?1, ?2)
          ON CONFLICT (lane) DO UPDATE SET batch_id = excluded.batch_id",
-        params![lane, batch_id],
+        params![lane.as_str(), batch_id],
     )?;
     Ok(())
 }
 
 /// Bind `lane` to an open batch, or unbind it (None).
-pub fn bind_lane(conn: &mut Connection, lane: &str, batch_id: Option<&str>) -> AppResult<()> {
-    check_lane(lane)?;
+pub fn bind_lane(
+    conn: &mut Connection,
+    lane: &LaneName,
+    batch_id: Option<&str>,
+) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     bind_lane_tx(&tx, lane, batch_id)?;
     tx.commit()?;
@@ -470,17 +421,18 @@ pub fn bind_lane(conn: &mut Connection, lane: &str, batch_id: Option<&str>) -> A
 }
 
 /// The batch a lane feeds, if any.
-pub fn lane_batch(conn: &Connection, lane: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT batch_id FROM lanes WHERE lane = ?1 AND batch_id IS NOT NULL")?
-        .query_row([lane], |r| r.get(0))
-        .optional()
+pub fn lane_batch(conn: &Connection, lane: &LaneName) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT batch_id FROM lanes WHERE lane = ?1 AND batch_id IS NOT NULL")?
+        .query_row([lane.as_str()], |r| r.get(0))
+        .optional()?)
 }
 
 /// All lanes with a row (bound or not).
-pub fn lanes(conn: &Connection) -> rusqlite::Result<Vec<(String, Option<String>)>> {
-    let mut stmt = conn.prepare("SELECT lane, batch_id FROM lanes ORDER BY lane")?;
+pub fn lanes(conn: &Connection) -> StoreResult<Vec<(String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT lane, batch_id FROM lanes ORDER BY lane")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn log_scan(
@@ -501,16 +453,16 @@ fn log_scan(
 /// Add an entry to an open batch inside `tx`; returns the new entry's id.
 fn insert_entry(
     tx: &Transaction,
-    settings: &Settings,
+    policy: &Policy,
     b: &BatchRow,
     input: &EntryInput,
     source: &str,
     scan_seq: Option<i64>,
     scanned_at: &str,
-) -> AppResult<String> {
+) -> StoreResult<String> {
     rules::ensure_open(b.state)?;
     let (code, client_id) = match input {
-        EntryInput::Code(raw) => (raw.clone(), settings.barcode.client_id(raw).ok()),
+        EntryInput::Code(raw) => (raw.clone(), policy.barcode.client_id(raw).ok()),
         EntryInput::ClientId(id) => (id.clone(), Some(id.trim().to_string())),
     };
     let client_id = client_id.filter(|c| !c.is_empty());
@@ -526,7 +478,7 @@ fn insert_entry(
     let Decision {
         verdict,
         enrollment_id,
-    } = rules::verdict(&facts, earlier, &terms(settings, b));
+    } = rules::verdict(&facts, earlier, &terms(policy, b));
     let id = uuid::Uuid::new_v4().to_string();
     tx.prepare_cached(
         "INSERT INTO entries (id, batch_id, scan_seq, code, client_id, verdict, enrollment_id,
@@ -551,20 +503,20 @@ fn insert_entry(
 /// all in one durable transaction.
 pub fn record_scan(
     conn: &mut Connection,
-    settings: &Settings,
-    lane: &str,
+    policy: &Policy,
+    lane: &LaneName,
     raw: &str,
     source: &str,
-) -> AppResult<ScanOutcome> {
+) -> StoreResult<ScanOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let batch_id = lane_batch(&tx, lane)?;
-    let (seq, at) = log_scan(&tx, Some(lane), source, raw, batch_id.as_deref())?;
+    let (seq, at) = log_scan(&tx, Some(lane.as_str()), source, raw, batch_id.as_deref())?;
     let outcome = match batch_id {
         Some(batch_id) => {
             let b = load_batch_row(&tx, &batch_id)?;
             let entry_id = insert_entry(
                 &tx,
-                settings,
+                policy,
                 &b,
                 &EntryInput::Code(raw.to_string()),
                 source,
@@ -591,11 +543,11 @@ pub fn record_scan(
 /// A manual entry (typed code, lost-card lookup, roster tick): logged, judged, added.
 pub fn add_entry(
     conn: &mut Connection,
-    settings: &Settings,
+    policy: &Policy,
     batch_id: &str,
     input: EntryInput,
     source: &str,
-) -> AppResult<(EntryView, i64)> {
+) -> StoreResult<(Entry, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
     rules::ensure_open(b.state)?;
@@ -603,7 +555,7 @@ pub fn add_entry(
         EntryInput::Code(c) | EntryInput::ClientId(c) => c.clone(),
     };
     let (seq, at) = log_scan(&tx, None, source, &raw, Some(batch_id))?;
-    let id = insert_entry(&tx, settings, &b, &input, source, Some(seq), &at)?;
+    let id = insert_entry(&tx, policy, &b, &input, source, Some(seq), &at)?;
     let out = (get_entry(&tx, &id)?, served_count(&tx, batch_id)?);
     tx.commit()?;
     Ok(out)
@@ -612,18 +564,18 @@ pub fn add_entry(
 /// Move an unassigned scan into a batch, judged as it would have been on arrival.
 pub fn assign_scan(
     conn: &mut Connection,
-    settings: &Settings,
+    policy: &Policy,
     batch_id: &str,
     scan_id: i64,
     by: &str,
-) -> AppResult<(EntryView, i64)> {
+) -> StoreResult<(Entry, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
     rules::ensure_open(b.state)?;
     let scan = unassigned_scan(&tx, scan_id)?;
     let id = insert_entry(
         &tx,
-        settings,
+        policy,
         &b,
         &EntryInput::Code(scan.code),
         &scan.source,
@@ -640,19 +592,27 @@ pub fn assign_scan(
     Ok(out)
 }
 
+const UNASSIGNED_SELECT: &str = "SELECT s.seq, s.lane, s.raw, s.source, s.scanned_at
+      FROM scan_log s
+     WHERE s.batch_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)";
+
 /// Scans that reached no batch and were neither moved nor dismissed, oldest first.
-pub fn unassigned_scans(conn: &Connection) -> rusqlite::Result<Vec<UnassignedScan>> {
-    let mut stmt = conn.prepare(
-        "SELECT s.seq, s.lane, s.raw, s.source, s.scanned_at FROM scan_log s
-         WHERE s.batch_id IS NULL
-           AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)
-         ORDER BY s.seq LIMIT 1000",
-    )?;
+pub fn unassigned_scans(conn: &Connection) -> StoreResult<Vec<UnassignedScan>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("{UNASSIGNED_SELECT} ORDER BY s.seq LIMIT 1000"))?;
     let rows = stmt.query_map([], unassigned_from_row)?;
-    rows.collect()
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn dismiss_scan(conn: &mut Connection, scan_id: i64, by: &str) -> AppResult<()> {
+/// How many scans wait unassigned (all of them, not only the first 1,000 listed).
+pub fn unassigned_count(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT count(*) FROM ({UNASSIGNED_SELECT})"))?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn dismiss_scan(conn: &mut Connection, scan_id: i64, by: &str) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     unassigned_scan(&tx, scan_id)?;
     tx.execute(
@@ -665,16 +625,11 @@ pub fn dismiss_scan(conn: &mut Connection, scan_id: i64, by: &str) -> AppResult<
 }
 
 /// One scan that reached no batch and was neither moved nor dismissed, or NotFound.
-fn unassigned_scan(conn: &Connection, scan_id: i64) -> AppResult<UnassignedScan> {
-    conn.query_row(
-        "SELECT s.seq, s.lane, s.raw, s.source, s.scanned_at FROM scan_log s
-         WHERE s.seq = ?1 AND s.batch_id IS NULL
-           AND NOT EXISTS (SELECT 1 FROM scan_resolutions r WHERE r.scan_seq = s.seq)",
-        [scan_id],
-        unassigned_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| AppError::NotFound(format!("unassigned scan {scan_id}")))
+fn unassigned_scan(conn: &Connection, scan_id: i64) -> StoreResult<UnassignedScan> {
+    conn.prepare_cached(&format!("{UNASSIGNED_SELECT} AND s.seq = ?1"))?
+        .query_row([scan_id], unassigned_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("unassigned scan", scan_id))
 }
 
 fn unassigned_from_row(r: &rusqlite::Row) -> rusqlite::Result<UnassignedScan> {
@@ -687,13 +642,13 @@ fn unassigned_from_row(r: &rusqlite::Row) -> rusqlite::Result<UnassignedScan> {
     })
 }
 
-/// Remove (X): a soft delete with who and when.
+/// Remove (X): a soft delete with who and when. Removing a removed entry changes nothing.
 pub fn remove_entry(
     conn: &mut Connection,
     batch_id: &str,
     entry_id: &str,
     by: &str,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
     rules::ensure_open(b.state)?;
@@ -704,21 +659,21 @@ pub fn remove_entry(
     )?;
     if n == 0 {
         let exists = tx
-            .prepare("SELECT 1 FROM entries WHERE id = ?1 AND batch_id = ?2")?
+            .prepare_cached("SELECT 1 FROM entries WHERE id = ?1 AND batch_id = ?2")?
             .exists([entry_id, batch_id])?;
         if !exists {
-            return Err(AppError::NotFound(format!(
-                "entry {entry_id} in batch {batch_id}"
-            )));
+            return Err(StoreError::not_found(
+                "entry",
+                format!("{entry_id} in batch {batch_id}"),
+            ));
         }
-        // Already removed: removing again changes nothing.
     }
     tx.commit()?;
     Ok(())
 }
 
-/// Remove every flagged (not ok) entry still in the batch.
-pub fn remove_flagged(conn: &mut Connection, batch_id: &str, by: &str) -> AppResult<usize> {
+/// Remove every flagged (not ok) entry still in the batch; returns how many.
+pub fn remove_flagged(conn: &mut Connection, batch_id: &str, by: &str) -> StoreResult<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
     rules::ensure_open(b.state)?;
@@ -731,7 +686,7 @@ pub fn remove_flagged(conn: &mut Connection, batch_id: &str, by: &str) -> AppRes
     Ok(n)
 }
 
-fn reload_tx(tx: &Transaction, settings: &Settings, b: &BatchRow) -> AppResult<()> {
+fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()> {
     rules::ensure_open(b.state)?;
     let mut stmt = tx.prepare_cached(
         "SELECT seq, client_id FROM entries WHERE batch_id = ?1 AND removed_at IS NULL ORDER BY seq",
@@ -743,7 +698,7 @@ fn reload_tx(tx: &Transaction, settings: &Settings, b: &BatchRow) -> AppResult<(
         .iter()
         .map(|(seq, client)| client_facts(tx, b, client.as_deref(), Some(*seq)))
         .collect::<Result<Vec<_>, _>>()?;
-    let decisions = rules::verdicts_in_order(&facts, &terms(settings, b));
+    let decisions = rules::verdicts_in_order(&facts, &terms(policy, b));
     let mut update =
         tx.prepare_cached("UPDATE entries SET verdict = ?1, enrollment_id = ?2 WHERE seq = ?3")?;
     for ((seq, _), d) in live.iter().zip(decisions) {
@@ -753,40 +708,27 @@ fn reload_tx(tx: &Transaction, settings: &Settings, b: &BatchRow) -> AppResult<(
 }
 
 /// Reload: recompute every non-removed entry in scan order against the current data.
-pub fn reload_batch(conn: &mut Connection, settings: &Settings, batch_id: &str) -> AppResult<()> {
+pub fn reload_batch(conn: &mut Connection, policy: &Policy, batch_id: &str) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
-    reload_tx(&tx, settings, &b)?;
+    reload_tx(&tx, policy, &b)?;
     tx.commit()?;
     Ok(())
 }
 
-/// Reload every open batch (after an import); returns how many.
-pub fn reload_open_batches(conn: &mut Connection, settings: &Settings) -> AppResult<usize> {
+/// Reload every open batch (after an import); returns their ids.
+pub fn reload_open_batches(conn: &mut Connection, policy: &Policy) -> StoreResult<Vec<String>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ids: Vec<String> = tx
-        .prepare("SELECT id FROM batches WHERE state = 'open' ORDER BY created_at")?
+        .prepare_cached("SELECT id FROM batches WHERE state = 'open' ORDER BY created_at")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in &ids {
         let b = load_batch_row(&tx, id)?;
-        reload_tx(&tx, settings, &b)?;
+        reload_tx(&tx, policy, &b)?;
     }
     tx.commit()?;
-    Ok(ids.len())
-}
-
-/// Why a post was refused, with the entries that block it.
-#[derive(Debug)]
-pub enum PostError {
-    Flagged(Vec<EntryView>),
-    Other(AppError),
-}
-
-impl<E: Into<AppError>> From<E> for PostError {
-    fn from(e: E) -> Self {
-        PostError::Other(e.into())
-    }
+    Ok(ids)
 }
 
 /// Who posts: the supervisor's name and optional HMIS user id.
@@ -795,51 +737,73 @@ pub struct Poster<'a> {
     pub hmis_user_id: Option<&'a str>,
 }
 
-/// Post: every ok entry becomes a service with a stable UUID, the batch freezes, and the
-/// services are queued for upstream, all in one transaction. Returns the number posted.
+/// How the posted services go upstream: one outbox row per chunk of `chunk` services.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPlan {
+    pub kind: DeliveryKind,
+    pub chunk: usize,
+}
+
+/// What a post did.
+#[derive(Debug)]
+pub enum Posted {
+    /// The batch is frozen: this many services, queued in this many deliveries.
+    Done { services: usize, deliveries: usize },
+    /// Refused: these non-removed entries are not ok.
+    Flagged(Vec<Entry>),
+}
+
+/// Post: refused while an entry is flagged, nothing is ok, or the service date (against `today`)
+/// is no longer allowed. Else every ok entry becomes a service with a stable UUID, the batch
+/// freezes, its lane is unbound, and the services are queued for upstream (`plan` gets the number
+/// of services; None: not delivered), all in one transaction.
 pub fn post_batch(
     conn: &mut Connection,
-    settings: &Settings,
+    policy: &Policy,
     today: NaiveDate,
     batch_id: &str,
     poster: Poster,
-) -> Result<usize, PostError> {
+    plan: impl FnOnce(usize) -> Option<DeliveryPlan>,
+) -> StoreResult<Posted> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let b = load_batch_row(&tx, batch_id)?;
-    let live: Vec<(String, Verdict, Option<String>, Option<String>)> = tx
-        .prepare(
+    let mut live: Vec<(String, Verdict, Option<String>, Option<String>)> = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
             "SELECT id, verdict, client_id, enrollment_id FROM entries
              WHERE batch_id = ?1 AND removed_at IS NULL ORDER BY seq",
-        )?
-        .query_map([batch_id], |r| {
+        )?;
+        let rows = stmt.query_map([batch_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                Verdict::parse(&r.get::<_, String>(1)?).unwrap_or(Verdict::InvalidCode),
+                r.get::<_, String>(1)?,
                 r.get(2)?,
                 r.get(3)?,
             ))
-        })?
-        .collect::<Result<_, _>>()?;
+        })?;
+        for row in rows {
+            let (id, verdict, client, enrollment) = row?;
+            let verdict = must("entries.verdict", &verdict, Verdict::parse)?;
+            live.push((id, verdict, client, enrollment));
+        }
+    }
     let verdicts: Vec<Verdict> = live.iter().map(|e| e.1).collect();
     match rules::check_post(b.state, &verdicts) {
         Ok(_) => {}
-        Err(rules::BatchRefusal::Flagged(_)) => {
+        Err(BatchRefusal::Flagged(_)) => {
             let flagged = live
                 .iter()
                 .filter(|e| e.1 != Verdict::Ok)
                 .map(|e| get_entry(&tx, &e.0))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Err(PostError::Flagged(flagged));
+            return Ok(Posted::Flagged(flagged));
         }
         Err(other) => return Err(other.into()),
     }
-    rules::check_service_date(b.service_date, today, settings.raw.hmis.max_backdate_days)?;
-    let service = settings.service(&b.service_code).ok_or_else(|| {
-        AppError::Conflict(format!(
-            "service {} is no longer in the catalogue; it cannot be posted",
-            b.service_code
-        ))
-    })?;
+    rules::check_service_date(b.service_date, today, policy.max_backdate_days)?;
+    let Some(service) = policy.service(&b.service_code) else {
+        return Err(BatchRefusal::UnknownService(b.service_code.clone()).into());
+    };
     let (units, unit_value): (f64, String) = tx.query_row(
         "SELECT units, unit_value FROM batches WHERE id = ?1",
         [batch_id],
@@ -848,7 +812,7 @@ pub fn post_batch(
     let now = now_text();
     let mut service_ids = Vec::with_capacity(live.len());
     {
-        let mut insert = tx.prepare(
+        let mut insert = tx.prepare_cached(
             "INSERT INTO services (id, batch_id, entry_id, personal_id, enrollment_id, project_id,
                 service_code, date_provided, unit, units, unit_value, hud_record_type,
                 hud_type_provided, posted_by, posted_by_user_id, posted_at)
@@ -877,7 +841,16 @@ pub fn post_batch(
             service_ids.push(id);
         }
     }
-    queue_deliveries(&tx, settings, batch_id, &service_ids, &now)?;
+    let deliveries = match plan(service_ids.len()) {
+        Some(p) => crate::store::outbox::queue(
+            &tx,
+            batch_id,
+            p.kind,
+            service_ids.chunks(p.chunk.max(1)),
+            &now,
+        )?,
+        None => 0,
+    };
     tx.execute(
         "UPDATE batches SET state = 'posted', posted_at = ?1, posted_by = ?2 WHERE id = ?3",
         params![now, poster.name, batch_id],
@@ -887,37 +860,8 @@ pub fn post_batch(
         [batch_id],
     )?;
     tx.commit()?;
-    Ok(service_ids.len())
-}
-
-/// Outbox rows for a post: `http-json` in chunks of `upstream.batch_size` services, one row per
-/// batch for `clienttrack-csv`, none for `none`. Each row keeps its idempotency key for ever.
-fn queue_deliveries(
-    tx: &Transaction,
-    settings: &Settings,
-    batch_id: &str,
-    service_ids: &[String],
-    now: &str,
-) -> rusqlite::Result<()> {
-    let kind = settings.raw.upstream.kind.as_str();
-    let chunk = match kind {
-        "http-json" => settings.raw.upstream.batch_size.max(1),
-        "clienttrack-csv" => service_ids.len().max(1),
-        _ => return Ok(()),
-    };
-    let mut insert = tx.prepare(
-        "INSERT INTO outbox (batch_id, kind, idempotency_key, service_ids, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
-    )?;
-    for ids in service_ids.chunks(chunk) {
-        let ids_json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-        insert.execute(params![
-            batch_id,
-            kind,
-            uuid::Uuid::new_v4().to_string(),
-            ids_json,
-            now
-        ])?;
-    }
-    Ok(())
+    Ok(Posted::Done {
+        services: service_ids.len(),
+        deliveries,
+    })
 }

@@ -2,20 +2,19 @@
 //! Answers carry the client ID and the display name (first name, last initial) only.
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
-use serde::Serialize;
+use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::config::Settings;
+use crate::domain::policy::Policy;
 use crate::domain::rules;
-use crate::error::{AppError, AppResult};
+use crate::store::{StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHit {
     pub client_id: String,
     pub display_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterRow {
     pub client_id: String,
     pub display_name: String,
@@ -36,16 +35,11 @@ fn like_prefix(s: &str) -> String {
 }
 
 /// Search by PersonalID, or by first-name and last-name prefixes ("mar gon"), optionally with a
-/// date of birth. The last name is only kept as its first three letters, so a longer last-name
-/// prefix is matched on its first three.
-pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> AppResult<Vec<ClientHit>> {
+/// date of birth (the caller makes sure one of them is given). The last name is only kept as its
+/// first three letters, so a longer last-name prefix is matched on its first three.
+pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> StoreResult<Vec<ClientHit>> {
     let q = q.trim();
     let dob = dob.map(|d| d.to_string());
-    if q.is_empty() && dob.is_none() {
-        return Err(AppError::Invalid(
-            "give a client ID, name prefixes (\"mar gon\") or a date of birth".into(),
-        ));
-    }
     let words: Vec<&str> = q.split_whitespace().collect();
     let first = words
         .first()
@@ -74,21 +68,16 @@ pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> AppResult<V
 }
 
 /// Clients with an open enrollment in the batch's project on its date ("quick services").
-pub fn roster(conn: &Connection, settings: &Settings, batch_id: &str) -> AppResult<Vec<RosterRow>> {
+pub fn roster(conn: &Connection, policy: &Policy, batch_id: &str) -> StoreResult<Vec<RosterRow>> {
     let (project, code, date): (String, String, String) = conn
         .query_row(
             "SELECT project_id, service_code, service_date FROM batches WHERE id = ?1",
             [batch_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => AppError::NotFound(format!("batch {batch_id}")),
-            e => e.into(),
-        })?;
-    let bed_night = settings
-        .service(&code)
-        .map(|s| s.is_bed_night())
-        .unwrap_or(false);
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("batch", batch_id))?;
+    let bed_night = policy.is_bed_night(&code);
     // Same rule as the verdict: open when entry <= date and (no exit, or date <= exit; bed
     // nights date < exit). Latest entry date wins, ties by greatest EnrollmentID.
     let mut stmt = conn.prepare(

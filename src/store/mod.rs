@@ -1,11 +1,20 @@
 //! The one SQLite file: enrollment data, batches, the scan log, services and the outbox.
 //!
+//! The store owns every table and nothing else: each function runs its SQL (one transaction for
+//! anything that writes), asks the pure rules in [`crate::domain`] where a verdict is needed, and
+//! returns plain row structs or a [`StoreError`] that says *what* happened (not found, refused by a
+//! rule, a stored value that cannot be read, SQLite). What that means for a person is decided above
+//! (the application layer, then the edges).
+//!
 //! WAL with `synchronous=FULL`: a committed scan survives power loss. A busy timeout lets a second
 //! process (`scanstation import` while `serve` runs) write safely; SQLite serialises the writers.
 
 pub mod batches;
 pub mod clients;
+pub mod meta;
 mod migrate;
+pub mod outbox;
+pub mod projects;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -39,7 +48,31 @@ pub enum StoreError {
     },
     #[error("the database worker stopped")]
     Gone,
+    /// No row with this id (`what`: "batch", "entry", "unassigned scan", "delivery", "project").
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// A batch rule refused the change inside the transaction (posted batch, nothing to post).
+    #[error(transparent)]
+    Refused(#[from] crate::domain::rules::BatchRefusal),
+    /// The batch's service date is no longer allowed (checked inside the post's transaction).
+    #[error(transparent)]
+    DateRefused(#[from] crate::domain::rules::DateRefusal),
+    /// A stored value that does not parse: never read as a default, always reported.
+    #[error("stored {column} {value:?} cannot be read")]
+    BadValue { column: &'static str, value: String },
 }
+
+impl StoreError {
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> StoreError {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// The result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Open a connection with the station's settings and bring the schema up to date.
 pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -66,6 +99,13 @@ pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         .map_err(open_err)?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// A cheap read through the connection: does the store answer? (The watchdog asks.)
+pub fn ping(conn: &mut Connection) -> StoreResult<()> {
+    conn.prepare_cached("SELECT count(*) FROM lanes")?
+        .query_row([], |r| r.get::<_, i64>(0))?;
+    Ok(())
 }
 
 /// The daemon's handle on the database: one connection, used from blocking threads.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 
-use super::outbox::{Delivery, PostedService};
+use crate::store::outbox::{Delivery, PostedService};
 
 /// The file name of a delivery: stable, so writing it again after a crash replaces the same file.
 pub fn file_name(station_id: &str, delivery: &Delivery) -> String {

@@ -7,9 +7,9 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
 
-use super::outbox::{Delivery, PostedService};
 use super::retry_after::parse_retry_after;
 use super::tls::error_chain;
+use crate::store::outbox::{Delivery, PostedService};
 
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,27 +8,24 @@
 //! errors are retried with exponential backoff and jitter (or the server's `Retry-After`) without
 //! end; any other 4xx parks the row as `failed` with the reason until a supervisor retries it.
 
-pub mod api;
 pub mod filedrop;
 pub mod http;
-pub mod outbox;
 pub mod pull;
 pub mod retry_after;
 pub mod tls;
 
 use std::time::Duration;
 
-use axum::Router;
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use tokio::sync::watch;
 
-use crate::app::App;
-use crate::store::StoreError;
+use crate::app::{App, Event};
+use crate::config::UpstreamKind;
+use crate::store::outbox::{self, Attempt, Delivery, DeliveryKind};
+use crate::store::{meta, StoreError};
 
 pub use crate::backoff::Backoff;
 use http::Outcome;
-use outbox::Delivery;
 
 /// The outbox worker (and the scheduled enrollment pull), until `shutdown` turns true.
 pub async fn run(app: App, shutdown: watch::Receiver<bool>) {
@@ -37,7 +34,7 @@ pub async fn run(app: App, shutdown: watch::Receiver<bool>) {
 
 /// [`run`] with a chosen retry timing (tests use a short one).
 pub async fn run_with(app: App, mut shutdown: watch::Receiver<bool>, backoff: Backoff) {
-    let pull = if app.settings.raw.hmis.import_url.is_some() {
+    let pull = if app.settings.pull.is_some() {
         Some(tokio::spawn(pull::run(app.clone(), shutdown.clone())))
     } else {
         None
@@ -71,113 +68,11 @@ pub async fn run_with(app: App, mut shutdown: watch::Receiver<bool>, backoff: Ba
     }
 }
 
-/// Extra supervisor routes under /api/v1 (retry parked deliveries, list deliveries).
-pub fn routes() -> Router<App> {
-    api::routes()
-}
-
-/// Outbox totals for `GET /status`, with the enrollment pull's state under `enrollment_pull`.
-pub fn status(conn: &Connection) -> rusqlite::Result<serde_json::Value> {
-    let now = Utc::now();
-    let t = outbox::totals(conn, now)?;
-    let mut v = serde_json::to_value(&t).expect("plain data");
-    let setup: Option<String> = meta_get(conn, META_SETUP_ERROR)?;
-    v["setup_error"] = setup.into();
-    v["enrollment_pull"] = pull::status(conn, now)?;
-    Ok(v)
-}
-
-/// Delivery state of one posted batch for the batch JSON (None: nothing queued).
-/// `state` is `failed` if any delivery is parked, else `queued` if any is still on its way, else
-/// `delivered`; `last_error` is why (null once delivered); `deliveries` lists each request/file.
-pub fn batch_delivery(
-    conn: &Connection,
-    batch_id: &str,
-) -> rusqlite::Result<Option<serde_json::Value>> {
-    let rows = outbox::list(conn, None, Some(batch_id), 100_000)?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let state = if rows.iter().any(|d| d.state == "failed") {
-        "failed"
-    } else if rows.iter().any(|d| d.state == "queued") {
-        "queued"
-    } else {
-        "delivered"
-    };
-    let services: usize = rows.iter().map(|d| d.service_ids.len()).sum();
-    let deliveries: Vec<serde_json::Value> = rows
-        .iter()
-        .rev()
-        .map(|d| {
-            serde_json::json!({
-                "id": d.id,
-                "kind": d.kind,
-                "state": d.state,
-                "services": d.service_ids.len(),
-                "attempts": d.attempts,
-                "next_attempt_at": d.next_attempt_at,
-                "last_error": d.last_error,
-                "delivered_at": d.delivered_at,
-            })
-        })
-        .collect();
-    // The reason to show with the state: why a delivery is parked, or why one is being retried;
-    // none once everything is delivered (old errors stay in `deliveries`).
-    let last_error = rows
-        .iter()
-        .filter(|d| d.state == state && state != "delivered")
-        .find_map(|d| d.last_error.clone());
-    let next_attempt_at = rows
-        .iter()
-        .filter(|d| d.state == "queued")
-        .filter_map(|d| d.next_attempt_at.clone())
-        .min();
-    Ok(Some(serde_json::json!({
-        "state": state,
-        "services": services,
-        "last_error": last_error,
-        "next_attempt_at": next_attempt_at,
-        "deliveries": deliveries,
-    })))
-}
-
-const META_SETUP_ERROR: &str = "upstream.setup_error";
-
-pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()
-}
-
-pub(crate) fn meta_set(conn: &Connection, key: &str, value: Option<&str>) -> rusqlite::Result<()> {
-    match value {
-        Some(v) => conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, v],
-        )?,
-        None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
-    };
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("database: {0}")]
-    Sql(#[from] rusqlite::Error),
-}
+/// The worker's errors: the store failed (the pass is tried again shortly).
+pub type WorkerError = StoreError;
 
 /// How many deliveries are sent at once.
 pub const PARALLEL: usize = 4;
-
-enum Write {
-    Delivered,
-    Retry(DateTime<Utc>, String),
-    Failed(String),
-}
 
 /// Sends due deliveries, oldest first, a few at a time.
 pub struct Worker {
@@ -189,16 +84,16 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(app: App, backoff: Backoff) -> Worker {
-        let up = &app.settings.raw.upstream;
+        let up = &app.settings.upstream;
         let client = if up.url.is_empty() {
             Err("upstream.url is not set".to_string())
         } else {
             tls::http_client(
                 &up.url,
-                &up.ca_file,
+                up.ca_file.as_deref(),
                 tls::Timeouts {
-                    connect: Duration::from_secs(up.connect_timeout_seconds.max(1)),
-                    request: Some(Duration::from_secs(up.request_timeout_seconds.max(1))),
+                    connect: up.connect_timeout,
+                    request: Some(up.request_timeout),
                     read: None,
                 },
             )
@@ -213,8 +108,8 @@ impl Worker {
 
     /// Note a setup problem of the configured kind for `/status` (and the log).
     async fn record_setup(&self) {
-        let problem = match (&self.client, self.app.settings.raw.upstream.kind.as_str()) {
-            (Err(e), "http-json") => Some(e.clone()),
+        let problem = match (&self.client, self.app.settings.upstream.kind) {
+            (Err(e), UpstreamKind::HttpJson) => Some(e.clone()),
             _ => None,
         };
         if let Some(p) = &problem {
@@ -223,9 +118,7 @@ impl Worker {
         let _ = self
             .app
             .store
-            .call(move |c| {
-                meta_set(c, META_SETUP_ERROR, problem.as_deref()).map_err(WorkerError::from)
-            })
+            .call(move |c| meta::set(c, meta::UPSTREAM_SETUP_ERROR, problem.as_deref()))
             .await;
     }
 
@@ -266,10 +159,7 @@ impl Worker {
                 self.record(records).await?;
             }
         }
-        self.app
-            .store
-            .call(|c| outbox::next_due(c).map_err(WorkerError::from))
-            .await
+        self.app.store.call(|c| outbox::next_due(c)).await
     }
 
     /// One attempt of one delivery.
@@ -283,13 +173,9 @@ impl Worker {
                 log: "a service is missing".into(),
                 reason: missing.clone(),
             },
-            Ok(services) => match d.kind.as_str() {
-                "http-json" => self.send_http(d, services).await,
-                "clienttrack-csv" => self.write_file(d, services).await,
-                other => Outcome::Park {
-                    reason: format!("unknown delivery kind {other:?}"),
-                    log: format!("unknown delivery kind {other:?}"),
-                },
+            Ok(services) => match d.kind {
+                DeliveryKind::HttpJson => self.send_http(d, services).await,
+                DeliveryKind::ClientTrackCsv => self.write_file(d, services).await,
             },
         }
     }
@@ -308,7 +194,7 @@ impl Worker {
                         "upstream: delivered {n} services of batch {} (delivery {id}, attempt {attempt})",
                         d.batch_id
                     );
-                    Write::Delivered
+                    Attempt::Delivered(now)
                 }
                 Outcome::Retry { reason, log, after } => {
                     let wait = after.unwrap_or_else(|| self.backoff.delay_random(attempt as u32));
@@ -320,7 +206,7 @@ impl Worker {
                     );
                     let next = now
                         + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                    Write::Retry(next, reason.clone())
+                    Attempt::Retry(next, reason.clone())
                 }
                 Outcome::Park { reason, log } => {
                     log::error!(
@@ -328,31 +214,20 @@ impl Worker {
                          until a supervisor retries it",
                         d.batch_id
                     );
-                    Write::Failed(reason.clone())
+                    Attempt::Failed(reason.clone())
                 }
             };
             writes.push((id, write));
         }
         self.app
             .store
-            .call(move |c| {
-                let tx = c.transaction()?;
-                for (id, w) in &writes {
-                    match w {
-                        Write::Delivered => outbox::mark_delivered(&tx, *id, now)?,
-                        Write::Retry(next, reason) => outbox::mark_retry(&tx, *id, *next, reason)?,
-                        Write::Failed(reason) => outbox::mark_failed(&tx, *id, reason)?,
-                    }
-                }
-                tx.commit()?;
-                Ok::<_, WorkerError>(())
-            })
+            .call(move |c| outbox::record(c, &writes))
             .await?;
         for (d, _) in &records {
-            self.app.publish(
-                "delivery",
-                serde_json::json!({"batch_id": d.batch_id, "delivery_id": d.id}),
-            );
+            self.app.publish(Event::Delivery {
+                batch_id: d.batch_id.clone(),
+                delivery_id: d.id,
+            });
         }
         Ok(())
     }
@@ -368,7 +243,7 @@ impl Worker {
                 }
             }
         };
-        let up = &self.app.settings.raw.upstream;
+        let up = &self.app.settings.upstream;
         let token = match read_token(up.token_file.as_deref()).await {
             Ok(t) => t,
             Err(e) => {
@@ -391,7 +266,7 @@ impl Worker {
     }
 
     async fn write_file(&self, d: &Delivery, services: &[outbox::PostedService]) -> Outcome {
-        let Some(folder) = self.app.settings.raw.upstream.folder.clone() else {
+        let Some(folder) = self.app.settings.upstream.folder.clone() else {
             let e = "upstream.folder is not set".to_string();
             return Outcome::Retry {
                 reason: e.clone(),

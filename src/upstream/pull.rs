@@ -9,25 +9,21 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use reqwest::StatusCode;
-use rusqlite::Connection;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use crate::app::App;
 use crate::config::Settings;
+use crate::store::meta::{
+    self, PULL_CHECKED_AT, PULL_ERROR, PULL_ERROR_AT, PULL_ETAG, PULL_IMPORTED_AT,
+    PULL_LAST_MODIFIED,
+};
+use crate::store::outbox::ts;
 
 use super::tls::{self, error_chain};
-use super::{meta_get, meta_set, WorkerError};
-
-const ETAG_KEY: &str = "pull.etag";
-const LAST_MODIFIED_KEY: &str = "pull.last_modified";
-const CHECKED_KEY: &str = "pull.last_checked_at";
-const IMPORTED_KEY: &str = "pull.last_imported_at";
-const ERROR_KEY: &str = "pull.last_error";
-const ERROR_AT_KEY: &str = "pull.last_error_at";
 
 /// The largest download accepted.
 pub const MAX_BYTES: u64 = 4 << 30;
@@ -43,9 +39,10 @@ pub enum Pulled {
 
 /// Pull now, then every `import_interval_minutes`, until shutdown.
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
-    let Some(url) = app.settings.raw.hmis.import_url.clone() else {
+    let Some(pull) = app.settings.pull.clone() else {
         return;
     };
+    let url = pull.url;
     let client = match pull_client(&app.settings, &url) {
         Ok(c) => c,
         Err(e) => {
@@ -54,7 +51,7 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
             return;
         }
     };
-    let every = Duration::from_secs(app.settings.raw.hmis.import_interval_minutes.max(1) * 60);
+    let every = pull.every;
     // After a failure, try again sooner (but not more often than every 5 minutes).
     let after_failure = every.min(Duration::from_secs(300));
     loop {
@@ -75,30 +72,37 @@ pub fn pull_client(settings: &Settings, url: &str) -> Result<reqwest::Client, St
     if !url.starts_with("https://") {
         crate::config::check_url(url)?;
     }
-    let up = &settings.raw.upstream;
+    let up = &settings.upstream;
     tls::http_client(
         url,
-        &up.ca_file,
+        up.ca_file.as_deref(),
         tls::Timeouts {
-            connect: Duration::from_secs(up.connect_timeout_seconds.max(1)),
+            connect: up.connect_timeout,
             request: None,
-            read: Some(Duration::from_secs(up.request_timeout_seconds.max(1))),
+            read: Some(up.request_timeout),
         },
     )
     .map_err(|e| e.to_string())
 }
 
 async fn record_failure(app: &App, msg: String) {
-    let _ = app
+    let now = ts(Utc::now());
+    let r = app
         .store
         .call(move |c| {
-            let now = super::outbox::ts(Utc::now());
-            meta_set(c, ERROR_KEY, Some(&msg))?;
-            meta_set(c, ERROR_AT_KEY, Some(&now))?;
-            meta_set(c, CHECKED_KEY, Some(&now))?;
-            Ok::<_, WorkerError>(())
+            meta::set_all(
+                c,
+                &[
+                    (PULL_ERROR, Some(&msg)),
+                    (PULL_ERROR_AT, Some(&now)),
+                    (PULL_CHECKED_AT, Some(&now)),
+                ],
+            )
         })
         .await;
+    if let Err(e) = r {
+        log::error!("enrollment pull: cannot record the failure: {e}");
+    }
 }
 
 /// One pull: fetch (conditionally), import, mark open batches, record the outcome in `meta`.
@@ -107,23 +111,26 @@ pub async fn pull_once(app: &App, client: &reqwest::Client, url: &str) -> Result
     match &r {
         Ok(Pulled::NotModified) => {
             log::info!("enrollment pull: not modified");
-            let _ = app
+            let now = ts(Utc::now());
+            let r = app
                 .store
-                .call(|c| {
-                    let now = super::outbox::ts(Utc::now());
-                    meta_set(c, CHECKED_KEY, Some(&now))?;
-                    meta_set(c, ERROR_KEY, None)?;
-                    meta_set(c, ERROR_AT_KEY, None)?;
-                    Ok::<_, WorkerError>(())
+                .call(move |c| {
+                    meta::set_all(
+                        c,
+                        &[
+                            (PULL_CHECKED_AT, Some(&now)),
+                            (PULL_ERROR, None),
+                            (PULL_ERROR_AT, None),
+                        ],
+                    )
                 })
                 .await;
+            if let Err(e) = r {
+                log::error!("enrollment pull: cannot record the check: {e}");
+            }
         }
         Ok(Pulled::Imported(summary)) => {
             log::info!("enrollment pull: imported ({summary})");
-            app.publish(
-                "data",
-                serde_json::json!({"source": "pull", "summary": summary}),
-            );
         }
         Err(e) => {
             log::error!("enrollment pull failed, the current data stays: {e}");
@@ -140,7 +147,12 @@ async fn fetch_and_import(
 ) -> Result<Pulled, String> {
     let (etag, last_modified) = app
         .store
-        .call(|c| Ok::<_, WorkerError>((meta_get(c, ETAG_KEY)?, meta_get(c, LAST_MODIFIED_KEY)?)))
+        .call(|c| {
+            Ok::<_, crate::store::StoreError>((
+                meta::get(c, PULL_ETAG)?,
+                meta::get(c, PULL_LAST_MODIFIED)?,
+            ))
+        })
         .await
         .map_err(|e| e.to_string())?;
     let mut req = client.get(url);
@@ -150,7 +162,12 @@ async fn fetch_and_import(
     if let Some(lm) = &last_modified {
         req = req.header(IF_MODIFIED_SINCE, lm);
     }
-    if let Some(path) = &app.settings.raw.hmis.import_token_file {
+    if let Some(path) = app
+        .settings
+        .pull
+        .as_ref()
+        .and_then(|p| p.token_file.as_ref())
+    {
         let token = tokio::fs::read_to_string(path)
             .await
             .map_err(|e| format!("cannot read import token file {}: {e}", path.display()))?;
@@ -190,55 +207,42 @@ async fn fetch_and_import(
     file.flush().await.map_err(|e| e.to_string())?;
     drop(file);
 
-    let settings = app.settings.clone();
-    let path = tmp.0.clone();
-    let source = url.to_string();
     let summary = app
+        .import_and_reload(tmp.0.clone(), Some(url.to_string()), "pull")
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = ts(Utc::now());
+    let recorded = app
         .store
         .call(move |c| {
-            Ok::<_, WorkerError>(import_file(c, &path, &settings, &source, |c| {
-                let now = super::outbox::ts(Utc::now());
-                meta_set(c, ETAG_KEY, new_etag.as_deref())?;
-                meta_set(c, LAST_MODIFIED_KEY, new_last_modified.as_deref())?;
-                meta_set(c, IMPORTED_KEY, Some(&now))?;
-                meta_set(c, CHECKED_KEY, Some(&now))?;
-                meta_set(c, ERROR_KEY, None)?;
-                meta_set(c, ERROR_AT_KEY, None)
-            }))
+            meta::set_all(
+                c,
+                &[
+                    (PULL_ETAG, new_etag.as_deref()),
+                    (PULL_LAST_MODIFIED, new_last_modified.as_deref()),
+                    (PULL_IMPORTED_AT, Some(&now)),
+                    (PULL_CHECKED_AT, Some(&now)),
+                    (PULL_ERROR, None),
+                    (PULL_ERROR_AT, None),
+                ],
+            )
         })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{e:#}"))?;
-    Ok(Pulled::Imported(summary))
-}
-
-/// Import a downloaded zip through the station's normal (atomic) import (a refused file changes
-/// nothing), record it (`record`), then reload the open batches.
-fn import_file(
-    conn: &mut Connection,
-    path: &Path,
-    settings: &Settings,
-    source: &str,
-    record: impl FnOnce(&Connection) -> rusqlite::Result<()>,
-) -> anyhow::Result<String> {
-    let opts = crate::import::ImportOptions {
-        projects: settings.raw.hmis.projects.clone(),
-    };
-    let report = crate::import::import_path(conn, path, &opts)?;
-    record(conn)?;
-    // The data came from the URL, not from the temporary file.
-    meta_set(conn, "source", Some(source))?;
-    let reloaded = match crate::store::reload_open_batches(conn, settings) {
-        Ok(n) => n.to_string(),
-        Err(e) => {
-            log::error!("enrollment pull: reloading open batches after the import: {e}");
-            "not all".into()
-        }
-    };
-    Ok(format!(
-        "export {}, {:?}, {reloaded} open batches reloaded",
-        report.export_id, report.mode
-    ))
+        .await;
+    if let Err(e) = recorded {
+        // The data is in; only the next pull's conditional request may fetch it again.
+        log::error!("enrollment pull: cannot record the import: {e}");
+    }
+    let r = &summary.report;
+    Ok(Pulled::Imported(match &summary.reload_error {
+        None => format!(
+            "export {}, {:?}, {} open batches reloaded",
+            r.export_id, r.mode, summary.reloaded
+        ),
+        Some(_) => format!(
+            "export {}, {:?}, not all open batches reloaded",
+            r.export_id, r.mode
+        ),
+    }))
 }
 
 fn download_path(db: &Path) -> PathBuf {
@@ -257,28 +261,4 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-/// The pull's state for `/status`: null when no pull is configured.
-pub fn status(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<serde_json::Value> {
-    let imported = meta_get(conn, IMPORTED_KEY)?;
-    let data_imported_at = meta_get(conn, "imported_at")?;
-    let age = data_imported_at
-        .as_deref()
-        .and_then(super::outbox::parse_any_ts)
-        .map(|t| (now - t).num_seconds().max(0));
-    let checked = meta_get(conn, CHECKED_KEY)?;
-    let error = meta_get(conn, ERROR_KEY)?;
-    if imported.is_none() && checked.is_none() && error.is_none() {
-        return Ok(serde_json::Value::Null);
-    }
-    Ok(serde_json::json!({
-        "last_imported_at": imported,
-        "data_imported_at": data_imported_at,
-        "data_age_seconds": age,
-        "last_checked_at": checked,
-        "last_error": error,
-        "last_error_at": meta_get(conn, ERROR_AT_KEY)?,
-        "ok": error.is_none(),
-    }))
 }

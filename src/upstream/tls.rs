@@ -30,15 +30,15 @@ pub enum TlsError {
 }
 
 /// The rustls client configuration: ring provider (explicitly: the process default is not relied
-/// on), TLS 1.2/1.3, system roots plus the PEM certificates in `ca_file` (if not empty).
-pub fn client_config(ca_file: &str) -> Result<rustls::ClientConfig, TlsError> {
+/// on), TLS 1.2/1.3, system roots plus the PEM certificates in `ca_file` (if any).
+pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
-    if !ca_file.is_empty() {
-        for cert in read_pem_certs(Path::new(ca_file))? {
+    if let Some(ca_file) = ca_file {
+        for cert in read_pem_certs(ca_file)? {
             roots.add(cert).map_err(|e| TlsError::CaBad {
-                path: ca_file.to_string(),
+                path: ca_file.display().to_string(),
                 message: e.to_string(),
             })?;
         }
@@ -86,7 +86,11 @@ pub struct Timeouts {
 }
 
 /// A reqwest client for `url` (checked: https, or http to loopback), no redirects followed.
-pub fn http_client(url: &str, ca_file: &str, t: Timeouts) -> Result<reqwest::Client, TlsError> {
+pub fn http_client(
+    url: &str,
+    ca_file: Option<&Path>,
+    t: Timeouts,
+) -> Result<reqwest::Client, TlsError> {
     crate::config::check_url(url).map_err(TlsError::Url)?;
     let tls = client_config(ca_file)?;
     let mut builder = reqwest::Client::builder()

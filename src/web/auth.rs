@@ -6,15 +6,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::{Argon2, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use rand::RngExt;
 
-use super::ApiError;
-use crate::app::App;
+use super::{ApiError, WebState};
 use crate::config::SupervisorConfig;
+use crate::pin::pin_matches;
 
 pub const COOKIE: &str = "scanstation_session";
 pub const MAX_FAILURES: u32 = 5;
@@ -56,22 +55,6 @@ pub enum Login {
     Locked {
         retry_after: Duration,
     },
-}
-
-/// Hash a PIN for the config (`scanstation hash-pin`).
-pub fn hash_pin(pin: &str) -> Result<String, argon2::password_hash::Error> {
-    use argon2::password_hash::PasswordHasher;
-    let mut salt = [0u8; 16];
-    rand::rng().fill(&mut salt);
-    Ok(Argon2::default()
-        .hash_password_with_salt(pin.as_bytes(), &salt)?
-        .to_string())
-}
-
-fn pin_matches(pin: &str, hash: &str) -> bool {
-    Argon2::default()
-        .verify_password(pin.as_bytes(), hash)
-        .is_ok()
 }
 
 fn new_token() -> String {
@@ -183,20 +166,27 @@ pub fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("scanstation_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-impl FromRequestParts<App> for Supervisor {
+impl FromRequestParts<WebState> for Supervisor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let idle = Duration::from_secs(app.settings.raw.web.idle_lock_seconds);
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let idle = state.app.settings.web.idle_lock;
         token_from(parts)
-            .and_then(|t| app.sessions.touch(&t, idle))
-            .ok_or(ApiError::Unauthorized)
+            .and_then(|t| state.sessions.touch(&t, idle))
+            .ok_or_else(|| {
+                log::debug!("supervisor route refused: no live session");
+                ApiError::unauthorized()
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pin::hash_pin;
 
     fn sup(name: &str, pin: &str) -> SupervisorConfig {
         SupervisorConfig {

@@ -23,7 +23,7 @@ font-src 'self'; connect-src 'self'; media-src 'self'; manifest-src 'self'; base
 form-action 'self'; frame-ancestors 'none'";
 
 /// The UI routes; merge them into the API router.
-pub fn routes() -> Router<crate::app::App> {
+pub fn routes() -> Router<super::WebState> {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))

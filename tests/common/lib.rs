@@ -31,7 +31,7 @@ pub fn settings(text: &str) -> Settings {
 
 /// The SQLite file the settings name.
 pub fn database(settings: &Settings) -> PathBuf {
-    settings.raw.storage.database.clone()
+    settings.database.clone()
 }
 
 /// The application over the settings' database (created and migrated when new).
@@ -95,13 +95,14 @@ pub fn subscribe(app: &App) -> Events {
 }
 
 impl Events {
-    /// The data of the next event named `name` (others are skipped); fails after `deadline`.
+    /// The data of the next event named `name` (others are skipped), as `GET /events` sends it;
+    /// fails after `deadline`.
     pub async fn next_named(&mut self, name: &str, deadline: Duration) -> Value {
         tokio::time::timeout(deadline, async {
             loop {
                 let ev = self.0.recv().await.expect("event channel open");
-                if ev.name == name {
-                    return ev.data;
+                if ev.name() == name {
+                    return scanstation::web::events::data(&ev);
                 }
             }
         })
@@ -142,7 +143,7 @@ pub fn spawn_scanners<S: ScanSink>(
     sink: S,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    scanstation::scanners::spawn_all(app, sink, &app.settings.raw.scanner, shutdown)
+    scanstation::scanners::spawn_all(app, sink, &app.settings.scanners, shutdown)
 }
 
 /// Every configured scanner's status, in config order.
@@ -152,31 +153,44 @@ pub fn scanner_states(app: &App) -> Vec<ScannerStatus> {
 
 // ---- upstream ----------------------------------------------------------------------------------
 
-/// The outbox part of `/status` (counts by state, last error, `enrollment_pull`).
-pub fn upstream_status(app: &App) -> Value {
-    with_conn(app, |c| {
-        scanstation::upstream::status(c).expect("upstream status")
-    })
+/// Run a future to its end from a test without a runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
 }
 
-/// The `delivery` of a batch as `GET /batches/{id}` shows it; None for a batch never posted.
+/// What `GET /status` shows under `outbox` (counts by state, last error, `enrollment_pull`).
+pub async fn upstream_status_async(app: &App) -> Value {
+    let s = app.status().await.expect("station status");
+    scanstation::web::json::status(serde_json::json!({}), &s)["outbox"].clone()
+}
+
+/// [`upstream_status_async`] from a test without a runtime.
+pub fn upstream_status(app: &App) -> Value {
+    block_on(upstream_status_async(app))
+}
+
+/// A batch's `delivery` as `GET /batches/{id}` shows it (None: no such batch, or nothing
+/// queued); from a test without a runtime.
 pub fn batch_delivery(app: &App, batch_id: &str) -> Option<Value> {
-    with_conn(app, |c| {
-        scanstation::upstream::batch_delivery(c, batch_id).expect("batch delivery")
-    })
+    let b = block_on(app.batch(batch_id, false)).ok()?;
+    Some(scanstation::web::json::batch(&b)["delivery"].clone()).filter(|v| !v.is_null())
 }
 
 /// When the next delivery is due; None when nothing is.
 pub fn next_due(app: &App) -> Option<DateTime<Utc>> {
     with_conn(app, |c| {
-        scanstation::upstream::outbox::next_due(c).expect("next due")
+        scanstation::store::outbox::next_due(c).expect("next due")
     })
 }
 
 /// A supervisor's retry of a parked delivery; false when it was not parked.
 pub fn retry_delivery(app: &App, id: i64) -> bool {
     with_conn(app, |c| {
-        scanstation::upstream::outbox::retry(c, id).expect("retry")
+        scanstation::store::outbox::retry(c, id).expect("retry")
     })
 }
 
@@ -190,11 +204,11 @@ pub async fn pull_once(app: &App, client: &reqwest::Client, url: &str) -> Result
     scanstation::upstream::pull::pull_once(app, client, url).await
 }
 
-/// The upstream's HTTP client for `url` trusting `ca_file` ("" for the system roots); the error
+/// The upstream's HTTP client for `url` trusting `ca_file` (None: the system roots); the error
 /// as the station would say it.
 pub fn upstream_http_client(
     url: &str,
-    ca_file: &str,
+    ca_file: Option<&Path>,
     connect: Duration,
     request: Option<Duration>,
 ) -> Result<reqwest::Client, String> {

@@ -6,8 +6,9 @@
 //! again, with the same key and the same services.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{StoreError, StoreResult};
 
 /// Timestamps written by the worker (`next_attempt_at`, `delivered_at`): fixed-width RFC 3339 UTC,
 /// so they order correctly as text.
@@ -21,15 +22,67 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// How a delivery travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// `POST {url}/services` with a fixed Idempotency-Key.
+    HttpJson,
+    /// A ClientTrack batch-upload file dropped into a folder.
+    ClientTrackCsv,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::HttpJson => "http-json",
+            DeliveryKind::ClientTrackCsv => "clienttrack-csv",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DeliveryKind> {
+        match s {
+            "http-json" => Some(DeliveryKind::HttpJson),
+            "clienttrack-csv" => Some(DeliveryKind::ClientTrackCsv),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// On its way: sent at `next_attempt_at` (or now), again and again until acknowledged.
+    Queued,
+    Delivered,
+    /// Parked: refused by the HMIS, waiting for a supervisor's retry.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        match s {
+            "queued" => Some(DeliveryState::Queued),
+            "delivered" => Some(DeliveryState::Delivered),
+            "failed" => Some(DeliveryState::Failed),
+            _ => None,
+        }
+    }
+}
+
 /// One outbox row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Delivery {
     pub id: i64,
     pub batch_id: String,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub idempotency_key: String,
     pub service_ids: Vec<String>,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i64,
     pub next_attempt_at: Option<String>,
     pub last_error: Option<String>,
@@ -40,18 +93,48 @@ pub struct Delivery {
 const COLS: &str = "id, batch_id, kind, idempotency_key, service_ids, state, attempts, \
                     next_attempt_at, last_error, created_at, delivered_at";
 
+/// A text column that must parse, else a rusqlite conversion error naming the value (turned into
+/// [`StoreError::BadValue`] by [`bad_value`]).
+fn parsed<T>(
+    r: &rusqlite::Row<'_>,
+    idx: usize,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unexpected value {text:?}").into(),
+        )
+    })
+}
+
+/// A conversion failure of an outbox column as [`StoreError::BadValue`]; other errors unchanged.
+fn bad_value(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(idx, _, err) => StoreError::BadValue {
+            column: match idx {
+                2 => "outbox.kind",
+                4 => "outbox.service_ids",
+                5 => "outbox.state",
+                _ => "outbox",
+            },
+            value: err.to_string(),
+        },
+        e => StoreError::Sql(e),
+    }
+}
+
 fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
-    let ids_text: String = r.get(4)?;
-    let service_ids: Vec<String> = serde_json::from_str(&ids_text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let service_ids: Vec<String> = parsed(r, 4, |t| serde_json::from_str(t).ok())?;
     Ok(Delivery {
         id: r.get(0)?,
         batch_id: r.get(1)?,
-        kind: r.get(2)?,
+        kind: parsed(r, 2, DeliveryKind::parse)?,
         idempotency_key: r.get(3)?,
         service_ids,
-        state: r.get(5)?,
+        state: parsed(r, 5, DeliveryState::parse)?,
         attempts: r.get(6)?,
         next_attempt_at: r.get(7)?,
         last_error: r.get(8)?,
@@ -61,17 +144,17 @@ fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 /// Queued deliveries that are due at `now`, oldest first.
-pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> rusqlite::Result<Vec<Delivery>> {
+pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM outbox WHERE state = 'queued' \
          AND (next_attempt_at IS NULL OR next_attempt_at <= ?1) ORDER BY id LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![ts(now), limit as i64], row_to_delivery)?;
-    rows.collect()
+    rows.collect::<Result<_, _>>().map_err(bad_value)
 }
 
 /// When the next queued delivery is due (now if one has no time), None when nothing is queued.
-pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+pub fn next_due(conn: &Connection) -> StoreResult<Option<DateTime<Utc>>> {
     let (n, unscheduled, min): (i64, i64, Option<String>) = conn.query_row(
         "SELECT count(*), count(*) - count(next_attempt_at), min(next_attempt_at) \
          FROM outbox WHERE state = 'queued'",
@@ -89,32 +172,116 @@ pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
     ))
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Delivery>> {
+pub fn get(conn: &Connection, id: i64) -> StoreResult<Option<Delivery>> {
     conn.query_row(
         &format!("SELECT {COLS} FROM outbox WHERE id = ?1"),
         [id],
         row_to_delivery,
     )
     .optional()
+    .map_err(bad_value)
 }
 
 /// Deliveries, newest first, optionally of one state or one batch.
 pub fn list(
     conn: &Connection,
-    state: Option<&str>,
+    state: Option<DeliveryState>,
     batch_id: Option<&str>,
     limit: usize,
-) -> rusqlite::Result<Vec<Delivery>> {
-    let mut stmt = conn.prepare(&format!(
+) -> StoreResult<Vec<Delivery>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM outbox WHERE (?1 IS NULL OR state = ?1) \
          AND (?2 IS NULL OR batch_id = ?2) ORDER BY id DESC LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![state, batch_id, limit as i64], row_to_delivery)?;
-    rows.collect()
+    let rows = stmt.query_map(
+        params![state.map(DeliveryState::as_str), batch_id, limit as i64],
+        row_to_delivery,
+    )?;
+    rows.collect::<Result<_, _>>().map_err(bad_value)
+}
+
+/// The deliveries of several batches at once (newest first), for a list of batches.
+pub fn of_batches(conn: &Connection, batch_ids: &[String]) -> StoreResult<Vec<Delivery>> {
+    if batch_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(batch_ids).map_err(|e| StoreError::BadValue {
+        column: "batch ids",
+        value: e.to_string(),
+    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM outbox WHERE batch_id IN (SELECT value FROM json_each(?1)) \
+         ORDER BY id DESC"
+    ))?;
+    let rows = stmt.query_map([ids_json], row_to_delivery)?;
+    rows.collect::<Result<_, _>>().map_err(bad_value)
+}
+
+/// Queue the deliveries of a post inside its transaction: one row per chunk of service ids,
+/// each with an idempotency key it keeps for ever.
+pub fn queue(
+    tx: &Transaction,
+    batch_id: &str,
+    kind: DeliveryKind,
+    chunks: std::slice::Chunks<'_, String>,
+    now: &str,
+) -> StoreResult<usize> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (batch_id, kind, idempotency_key, service_ids, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+    )?;
+    let mut n = 0;
+    for ids in chunks {
+        let ids_json = serde_json::to_string(ids).map_err(|e| StoreError::BadValue {
+            column: "outbox.service_ids",
+            value: e.to_string(),
+        })?;
+        insert.execute(params![
+            batch_id,
+            kind.as_str(),
+            uuid::Uuid::new_v4().to_string(),
+            ids_json,
+            now
+        ])?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Whether a batch has any delivery at all.
+pub fn batch_has_deliveries(conn: &Connection, batch_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE batch_id = ?1 LIMIT 1")?
+        .exists([batch_id])?)
+}
+
+/// What one attempt of a delivery came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// Acknowledged at this time.
+    Delivered(DateTime<Utc>),
+    /// Failed; tried again at this time, for this reason.
+    Retry(DateTime<Utc>, String),
+    /// Refused: parked for a supervisor, for this reason.
+    Failed(String),
+}
+
+/// Record the attempts of a group of deliveries in one transaction (one disk flush).
+pub fn record(conn: &mut Connection, attempts: &[(i64, Attempt)]) -> StoreResult<()> {
+    let tx = conn.transaction()?;
+    for (id, a) in attempts {
+        match a {
+            Attempt::Delivered(at) => mark_delivered(&tx, *id, *at)?,
+            Attempt::Retry(next, reason) => mark_retry(&tx, *id, *next, reason)?,
+            Attempt::Failed(reason) => mark_failed(&tx, *id, reason)?,
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// The HMIS has the delivery.
-pub fn mark_delivered(conn: &Connection, id: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub fn mark_delivered(conn: &Connection, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
     conn.execute(
         "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2, \
          next_attempt_at = NULL WHERE id = ?1 AND state = 'queued'",
@@ -129,7 +296,7 @@ pub fn mark_retry(
     id: i64,
     next: DateTime<Utc>,
     reason: &str,
-) -> rusqlite::Result<()> {
+) -> StoreResult<()> {
     conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 \
          WHERE id = ?1 AND state = 'queued'",
@@ -139,7 +306,7 @@ pub fn mark_retry(
 }
 
 /// Parked: the HMIS refused the delivery; a supervisor must look at it and retry it.
-pub fn mark_failed(conn: &Connection, id: i64, reason: &str) -> rusqlite::Result<()> {
+pub fn mark_failed(conn: &Connection, id: i64, reason: &str) -> StoreResult<()> {
     conn.execute(
         "UPDATE outbox SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, \
          last_error = ?2 WHERE id = ?1 AND state = 'queued'",
@@ -150,7 +317,7 @@ pub fn mark_failed(conn: &Connection, id: i64, reason: &str) -> rusqlite::Result
 
 /// Queue a parked delivery again, due now; the key and the services stay the same.
 /// Returns false when the delivery does not exist or is not parked.
-pub fn retry(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+pub fn retry(conn: &Connection, id: i64) -> StoreResult<bool> {
     let n = conn.execute(
         "UPDATE outbox SET state = 'queued', next_attempt_at = NULL WHERE id = ?1 AND state = 'failed'",
         [id],
@@ -159,16 +326,16 @@ pub fn retry(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
 }
 
 /// Queue every parked delivery of a batch again; returns how many.
-pub fn retry_batch(conn: &Connection, batch_id: &str) -> rusqlite::Result<usize> {
-    conn.execute(
+pub fn retry_batch(conn: &Connection, batch_id: &str) -> StoreResult<usize> {
+    Ok(conn.execute(
         "UPDATE outbox SET state = 'queued', next_attempt_at = NULL \
          WHERE batch_id = ?1 AND state = 'failed'",
         [batch_id],
-    )
+    )?)
 }
 
 /// Queued deliveries due now or earlier are also made due now (used by "retry now" of queued ones).
-pub fn hurry(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+pub fn hurry(conn: &Connection, id: i64) -> StoreResult<bool> {
     let n = conn.execute(
         "UPDATE outbox SET next_attempt_at = NULL WHERE id = ?1 AND state = 'queued'",
         [id],
@@ -177,7 +344,7 @@ pub fn hurry(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
 }
 
 /// One posted service, as stored by the post.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PostedService {
     pub id: String,
     pub batch_id: String,
@@ -225,11 +392,14 @@ pub(crate) fn row_to_service(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostedSe
 pub fn services(
     conn: &Connection,
     ids: &[String],
-) -> rusqlite::Result<Result<Vec<PostedService>, String>> {
+) -> StoreResult<Result<Vec<PostedService>, String>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SERVICE_COLS} FROM services WHERE id IN (SELECT value FROM json_each(?1))"
     ))?;
-    let ids_json = serde_json::to_string(ids).expect("strings serialise");
+    let ids_json = serde_json::to_string(ids).map_err(|e| StoreError::BadValue {
+        column: "service ids",
+        value: e.to_string(),
+    })?;
     let mut found: std::collections::HashMap<String, PostedService> = stmt
         .query_map([ids_json], row_to_service)?
         .map(|r| r.map(|s| (s.id.clone(), s)))
@@ -249,7 +419,7 @@ pub fn services(
 }
 
 /// Totals for `/status`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Totals {
     pub queued: i64,
     pub delivered: i64,
@@ -261,7 +431,7 @@ pub struct Totals {
     pub last_delivered_at: Option<String>,
 }
 
-pub fn totals(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Totals> {
+pub fn totals(conn: &Connection, now: DateTime<Utc>) -> StoreResult<Totals> {
     let mut t = Totals::default();
     let mut stmt = conn.prepare_cached(
         "SELECT state, count(*), coalesce(sum(json_array_length(service_ids)), 0) \

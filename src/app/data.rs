@@ -1,0 +1,166 @@
+//! Enrollment data and the station's state: import-and-reload (the CLI and the scheduled pull),
+//! `/status`, lost-card search, projects.
+
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, Utc};
+
+use crate::import::{DataStatus, ImportOptions, ImportReport};
+use crate::store::clients::{self, ClientHit};
+use crate::store::outbox::{self, parse_any_ts, Totals};
+use crate::store::projects::{self, Project};
+use crate::store::{batches, meta};
+
+use super::{App, AppError, AppResult, Event, ScannerStatus};
+
+/// What an import did: the import's report and how many open batches were reloaded.
+#[derive(Debug, Clone)]
+pub struct DataSummary {
+    pub report: ImportReport,
+    pub reloaded: usize,
+    /// The data is in, but reloading the open batches failed (their verdicts are from before).
+    pub reload_error: Option<String>,
+}
+
+/// The scheduled pull's last outcome (None when no pull ever ran).
+#[derive(Debug, Clone, Default)]
+pub struct PullState {
+    pub last_imported_at: Option<String>,
+    pub data_imported_at: Option<String>,
+    pub data_age_seconds: Option<i64>,
+    pub last_checked_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+}
+
+/// Everything `GET /status` shows.
+#[derive(Debug, Clone)]
+pub struct StationStatus {
+    pub data: DataStatus,
+    pub data_age_seconds: Option<i64>,
+    pub outbox: Totals,
+    /// Why the upstream worker cannot deliver as configured.
+    pub setup_error: Option<String>,
+    pub pull: Option<PullState>,
+    pub unassigned: i64,
+    pub scanners: Vec<ScannerStatus>,
+}
+
+impl App {
+    /// Import a HUD HMIS CSV export (folder or zip) through the atomic import (a refused file
+    /// changes nothing), then reload every open batch against the new data and tell the screens.
+    /// `origin`: where the data came from when `path` is only a download (the pull's URL).
+    pub async fn import_and_reload(
+        &self,
+        path: PathBuf,
+        origin: Option<String>,
+        event_source: &'static str,
+    ) -> AppResult<DataSummary> {
+        let (report, reloaded) = self
+            .with_store(move |app, conn| {
+                let opts = ImportOptions {
+                    projects: app.settings.projects.clone(),
+                };
+                let report = crate::import::import_path(conn, &path, &opts)?;
+                if let Some(origin) = &origin {
+                    meta::set(conn, meta::DATA_SOURCE, Some(origin))?;
+                }
+                // The data is in; a failed reload leaves verdicts as they were until the next
+                // reload, which is logged and said, not hidden.
+                let reloaded = batches::reload_open_batches(conn, &app.settings.policy);
+                Ok((report, reloaded))
+            })
+            .await?;
+        let (reloaded, reload_error) = match reloaded {
+            Ok(ids) => {
+                for id in &ids {
+                    self.publish(Event::Batch { id: id.clone() });
+                }
+                (ids.len(), None)
+            }
+            Err(e) => {
+                log::error!("reloading open batches after the import: {e}");
+                (0, Some(e.to_string()))
+            }
+        };
+        let summary = match &reload_error {
+            None => format!(
+                "export {}, {:?}, {reloaded} open batches reloaded",
+                report.export_id, report.mode
+            ),
+            Some(_) => format!(
+                "export {}, {:?}, open batches not reloaded",
+                report.export_id, report.mode
+            ),
+        };
+        log::info!(target: "scanstation::data", count = reloaded; "enrollment data imported ({summary})");
+        self.publish(Event::Data {
+            source: event_source,
+            summary,
+        });
+        Ok(DataSummary {
+            report,
+            reloaded,
+            reload_error,
+        })
+    }
+
+    /// The station's state for `/status`.
+    pub async fn status(&self) -> AppResult<StationStatus> {
+        let now = Utc::now();
+        let mut status = self
+            .with_store(move |_, conn| {
+                let data =
+                    crate::import::data_status(conn).map_err(crate::store::StoreError::from)?;
+                let age = |t: &Option<String>| {
+                    t.as_deref()
+                        .and_then(parse_any_ts)
+                        .map(|t| (now - t).num_seconds().max(0))
+                };
+                let pull = PullState {
+                    last_imported_at: meta::get(conn, meta::PULL_IMPORTED_AT)?,
+                    data_age_seconds: age(&data.imported_at),
+                    data_imported_at: data.imported_at.clone(),
+                    last_checked_at: meta::get(conn, meta::PULL_CHECKED_AT)?,
+                    last_error: meta::get(conn, meta::PULL_ERROR)?,
+                    last_error_at: meta::get(conn, meta::PULL_ERROR_AT)?,
+                };
+                let pulled = pull.last_imported_at.is_some()
+                    || pull.last_checked_at.is_some()
+                    || pull.last_error.is_some();
+                Ok(StationStatus {
+                    data_age_seconds: age(&data.imported_at),
+                    data,
+                    outbox: outbox::totals(conn, now)?,
+                    setup_error: meta::get(conn, meta::UPSTREAM_SETUP_ERROR)?,
+                    pull: pulled.then_some(pull),
+                    unassigned: batches::unassigned_count(conn)?,
+                    scanners: Vec::new(),
+                })
+            })
+            .await?;
+        status.scanners = self.scanners.snapshot();
+        Ok(status)
+    }
+
+    /// Lost-card search: a PersonalID, first- and last-name prefixes ("mar gon"), and/or a DOB.
+    pub async fn search_clients(
+        &self,
+        text: &str,
+        dob: Option<NaiveDate>,
+    ) -> AppResult<Vec<ClientHit>> {
+        if text.trim().is_empty() && dob.is_none() {
+            return Err(AppError::invalid(
+                "search_empty",
+                "give a client ID, name prefixes (\"mar gon\") or a date of birth",
+            ));
+        }
+        let text = text.to_string();
+        self.with_store(move |_, conn| Ok(clients::search(conn, &text, dob)?))
+            .await
+    }
+
+    pub async fn projects(&self) -> AppResult<Vec<Project>> {
+        self.with_store(|_, conn| Ok(projects::list(conn)?)).await
+    }
+}
