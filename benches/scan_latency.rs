@@ -14,12 +14,14 @@
 //!
 //! Run: `cargo bench --bench scan_latency` (optional argument: number of scans, default 1000).
 
-#[path = "../tests/serial_support/mod.rs"]
-mod serial_support;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
-use serial_support::*;
+use common::lib::{self, ScannerState};
+use common::serial::{self, FakePort};
+use common::wait::{eventually, DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WARMUP: usize = 50;
@@ -129,17 +131,14 @@ impl Sse {
 async fn scan_latencies(dir: &std::path::Path, n: usize) -> (Vec<Duration>, Vec<Duration>) {
     let link = dir.join("usb-Scanner-if00");
     let port = FakePort::plug(&link);
-    let station = Station::start(dir, &[(&link, "main")]).await;
-    let sync: i64 = station
-        .app
-        .store
-        .with(|c| c.query_row("PRAGMA synchronous", [], |r| r.get(0)))
-        .unwrap();
+    let station = serial::station(dir, &[(&link, "main")], "").await;
+    let sync: i64 = lib::with_conn(&station.app, |c| {
+        c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+    })
+    .unwrap();
     assert_eq!(sync, 2, "synchronous=FULL");
-    let api = Api::login(&station.base).await;
-    let batch = api
-        .batch_on_lane("main", &station.app.today().to_string())
-        .await;
+    let api = station.supervisor().await;
+    let batch = api.batch_on_lane("main", &station.today()).await;
     api.wait_scanner(0, "connected").await;
     let mut sse = Sse::open(&station.base).await;
 
@@ -170,8 +169,7 @@ async fn scan_latencies(dir: &std::path::Path, n: usize) -> (Vec<Duration>, Vec<
     let entries = api.wait_entries(&batch, n + WARMUP).await;
     assert_eq!(entries.len(), n + WARMUP, "every scan is an entry");
     drop(sse);
-    api.batch_on_lane("direct", &station.app.today().to_string())
-        .await;
+    api.batch_on_lane("direct", &station.today()).await;
     let core = core_scan(&station.app, "direct", n).await;
     station.stop().await;
     (out, core)
@@ -198,7 +196,7 @@ fn fsync_probe(dir: &std::path::Path, n: usize) -> Vec<Duration> {
 async fn scanner_layer(dir: &std::path::Path, n: usize) -> Vec<Duration> {
     #[derive(Clone)]
     struct Stamp(tokio::sync::mpsc::UnboundedSender<Instant>);
-    impl scanstation::scanners::ScanSink for Stamp {
+    impl lib::ScanSink for Stamp {
         async fn scan(&self, _: &str, _: &str, _: &'static str) -> Result<(), String> {
             let _ = self.0.send(Instant::now());
             Ok(())
@@ -206,13 +204,13 @@ async fn scanner_layer(dir: &std::path::Path, n: usize) -> Vec<Duration> {
     }
     let link = dir.join("layer");
     let mut port = FakePort::plug(&link);
-    let app = test_app(dir, &[(&link, "main")]);
+    let app = serial::app(dir, &[(&link, "main")]);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let tasks = scanstation::scanners::spawn_all(&app, Stamp(tx), &app.settings.scanners, &stop_rx);
-    wait_for("scanner connected", || {
-        (app.scanners.snapshot()[0].state == scanstation::app::ScannerState::Connected)
-            .then_some(())
+    let tasks = lib::spawn_scanners(&app, Stamp(tx), &stop_rx);
+    eventually(DEADLINE, "scanner connected", || {
+        let up = lib::scanner_states(&app)[0].state == ScannerState::Connected;
+        async move { up.then_some(()) }
     })
     .await;
     let mut out = Vec::with_capacity(n);
@@ -233,12 +231,12 @@ async fn scanner_layer(dir: &std::path::Path, n: usize) -> Vec<Duration> {
 
 /// `App::scan` called directly on a station's lane (scan log, verdict, commit, publish), into a
 /// batch of its own so it starts as empty as the SSE run's.
-async fn core_scan(app: &scanstation::app::App, lane: &str, n: usize) -> Vec<Duration> {
+async fn core_scan(app: &lib::App, lane: &str, n: usize) -> Vec<Duration> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n + WARMUP {
         let code = format!("C{:03}", i % 4 + 1);
         let t0 = Instant::now();
-        app.scan(lane, &code, "serial").await.unwrap();
+        lib::scan(app, lane, &code, "serial").await;
         if i >= WARMUP {
             out.push(t0.elapsed());
         }

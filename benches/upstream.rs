@@ -2,14 +2,14 @@
 //! receiver, against a bare reqwest loop sending the same payloads to the same receiver.
 //! `cargo bench --bench upstream`
 
-#[path = "../tests/upstream_support/mod.rs"]
-mod upstream_support;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
+use common::upstream::*;
 use scanstation::store::outbox;
 use scanstation::upstream::{http, tls};
-use upstream_support::*;
 
 const SERVICES: usize = 10_000;
 

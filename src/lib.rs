@@ -6,6 +6,7 @@
 //! [`import`] (HUD HMIS CSV), [`export`], the CLI and [`demo`].
 
 pub mod app;
+pub mod backoff;
 pub mod config;
 pub mod daemon;
 pub mod demo;

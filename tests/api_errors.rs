@@ -154,7 +154,7 @@ async fn a_damaged_stored_value_is_an_internal_error_not_a_default() {
     let (s, _) = api.put("/lanes/main", json!({"batch_id": id})).await;
     assert_eq!(s, StatusCode::OK);
     // Another process damages the file (a bad date, an unknown state).
-    let conn = scanstation::store::open_connection(&st.app.settings.database).unwrap();
+    let conn = common::lib::db(&st.app);
     conn.execute(
         "UPDATE batches SET service_date = 'not-a-date' WHERE id = ?1",
         [&id],

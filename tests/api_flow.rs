@@ -95,10 +95,11 @@ async fn pin_login_cookie_and_lockout() {
 
 #[tokio::test]
 async fn sessions_expire_after_idle_lock_seconds() {
-    let st = Station::start_custom("", None, |t| {
-        t.replace("idle_lock_seconds = 120", "idle_lock_seconds = 1")
-    })
-    .await;
+    let st = Station::builder()
+        .no_import()
+        .config(|c| c.idle_lock(1))
+        .start()
+        .await;
     let api = st.supervisor().await;
     assert_eq!(api.get("/batches").await.0, StatusCode::OK);
     // The idle limit is a time: wait past it (the wait defines the case, it is not a race).
@@ -137,7 +138,7 @@ async fn scans_are_flagged_removed_and_posted() {
     assert_eq!(batch["lane"], "main");
     assert_eq!(batch["unit_value"], "0.00");
     assert_eq!(batch["units"], 1.0);
-    assert_eq!(batch["service_date"], st.app.today().to_string());
+    assert_eq!(batch["service_date"], st.today());
 
     let scanner = st.client();
     let cases = [
@@ -236,17 +237,14 @@ async fn scans_are_flagged_removed_and_posted() {
     );
 
     // The services exist with stable ids, and the station queued nothing for upstream "none".
-    let (n, distinct): (i64, i64) = st
-        .app
-        .store
-        .with(|c| {
-            c.query_row(
-                "SELECT count(*), count(DISTINCT id) FROM services WHERE batch_id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-        })
-        .unwrap();
+    let (n, distinct): (i64, i64) = common::lib::with_conn(&st.app, |c| {
+        c.query_row(
+            "SELECT count(*), count(DISTINCT id) FROM services WHERE batch_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    })
+    .unwrap();
     assert_eq!((n, distinct), (2, 2));
 
     let (s, list) = api.get("/batches?state=posted").await;
@@ -353,7 +351,7 @@ async fn bed_nights_need_the_date_before_the_exit() {
     let st = Station::start("").await;
     let api = st.supervisor().await;
     // C4 exited P1 on 2021-01-01; the fixture is years old, so use a delta that exits C6 today.
-    let today = st.app.today().to_string();
+    let today = st.today();
     let delta = tempfile::tempdir().unwrap();
     for f in [
         "Export",
@@ -393,16 +391,7 @@ async fn bed_nights_need_the_date_before_the_exit() {
         ),
     )
     .unwrap();
-    st.app
-        .store
-        .with(|c| {
-            scanstation::import::import_path(
-                c,
-                delta.path(),
-                &scanstation::import::ImportOptions { projects: vec![] },
-            )
-        })
-        .unwrap();
+    common::lib::import_app(&st.app, delta.path());
 
     let meals = api
         .new_batch(json!({"project_id": "P1", "service_code": "484"}))
@@ -433,16 +422,7 @@ async fn reload_after_a_new_import_recomputes_verdicts() {
     assert_eq!(add_client(&api, &id, "C2").await, "no_open_enrollment");
     assert_eq!(add_client(&api, &id, "C3").await, "ok");
     // Delta import: C2 enrolled in P1, C3 exited.
-    st.app
-        .store
-        .with(|c| {
-            scanstation::import::import_path(
-                c,
-                &fixture("station-delta"),
-                &scanstation::import::ImportOptions { projects: vec![] },
-            )
-        })
-        .unwrap();
+    common::lib::import_app(&st.app, &fixture("station-delta"));
     let (s, b) = api.post(&format!("/batches/{id}/reload"), json!({})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
@@ -460,7 +440,7 @@ async fn reload_after_a_new_import_recomputes_verdicts() {
 async fn post_refusals_and_service_dates() {
     let st = Station::start("").await;
     let api = st.supervisor().await;
-    let today = st.app.today();
+    let today = common::lib::today(&st.app);
     let empty = api
         .new_batch(json!({"project_id": "P1", "service_code": "484"}))
         .await;
@@ -667,17 +647,14 @@ async fn unassigned_scans_are_kept_and_can_be_moved_or_dismissed() {
     );
     assert!(scanner.get("/lanes/door2").await.1["batch"].is_null());
     // The scan log kept every lane scan: two unassigned, one after binding.
-    let n: i64 = st
-        .app
-        .store
-        .with(|c| {
-            c.query_row(
-                "SELECT count(*) FROM scan_log WHERE lane = 'door2'",
-                [],
-                |r| r.get(0),
-            )
-        })
-        .unwrap();
+    let n: i64 = common::lib::with_conn(&st.app, |c| {
+        c.query_row(
+            "SELECT count(*) FROM scan_log WHERE lane = 'door2'",
+            [],
+            |r| r.get(0),
+        )
+    })
+    .unwrap();
     assert_eq!(n, 3);
     st.stop().await;
 }

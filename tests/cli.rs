@@ -4,21 +4,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::fixture;
+use common::bin::{scanstation, Daemon};
+use common::{fixture, StationConfig};
 use reqwest::StatusCode;
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_scanstation");
-
 fn write_config(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("scanstation.toml");
-    std::fs::write(&path, common::config_text(dir, "")).unwrap();
-    path
+    StationConfig::new(dir).write()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -31,8 +28,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn hash_pin_prints_a_hash_that_verifies() {
-    let mut child = Command::new(BIN)
-        .arg("hash-pin")
+    let mut child = scanstation(["hash-pin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -47,8 +43,7 @@ fn hash_pin_prints_a_hash_that_verifies() {
     assert!(a.verify_password(b"482913", hash.as_str()).is_ok());
     assert!(a.verify_password(b"482914", hash.as_str()).is_err());
 
-    let mut child = Command::new(BIN)
-        .arg("hash-pin")
+    let mut child = scanstation(["hash-pin"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -63,8 +58,7 @@ fn hash_pin_prints_a_hash_that_verifies() {
 fn check_config_names_every_bad_key() {
     let dir = tempfile::tempdir().unwrap();
     let good = write_config(dir.path());
-    let out = Command::new(BIN)
-        .args(["check-config", "--config"])
+    let out = scanstation(["check-config", "--config"])
         .arg(&good)
         .output()
         .unwrap();
@@ -81,8 +75,7 @@ fn check_config_names_every_bad_key() {
         .replace("America/Chicago", "Mars/Olympus")
         .replace("[web]", "[web]\nport = 80");
     std::fs::write(&bad, text).unwrap();
-    let out = Command::new(BIN)
-        .args(["check-config", "--config"])
+    let out = scanstation(["check-config", "--config"])
         .arg(&bad)
         .output()
         .unwrap();
@@ -94,8 +87,7 @@ fn check_config_names_every_bad_key() {
         "{err}"
     );
 
-    let out = Command::new(BIN)
-        .args(["check-config", "--config", "/nonexistent/scanstation.toml"])
+    let out = scanstation(["check-config", "--config", "/nonexistent/scanstation.toml"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -108,12 +100,7 @@ fn check_config_names_every_bad_key() {
 fn import_prints_counts_and_refuses_bad_input_with_file_line_column() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
-    let out = Command::new(BIN)
-        .args(["import", "--config"])
-        .arg(&config)
-        .arg(fixture("station"))
-        .output()
-        .unwrap();
+    let out = common::bin::import(&config, &fixture("station"));
     assert!(
         out.status.success(),
         "{}",
@@ -133,16 +120,11 @@ fn import_prints_counts_and_refuses_bad_input_with_file_line_column() {
     let second = lines[1].replacen("E7,C2,P1,2020-06-01", "E8,C2,P1,2020-13-01", 1);
     lines.push(second);
     std::fs::write(bad.join("Enrollment.csv"), lines.join("\r\n") + "\r\n").unwrap();
-    let out = Command::new(BIN)
-        .args(["import", "--config"])
-        .arg(&config)
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = common::bin::import(&config, &bad);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Enrollment.csv:3:4"), "{err}");
-    let db = rusqlite::Connection::open(dir.path().join("station.db")).unwrap();
+    let db = common::lib::db_at(&dir.path().join("station.db"));
     let n: i64 = db
         .query_row(
             "SELECT count(*) FROM enrollments WHERE enrollment_id = 'E7'",
@@ -153,53 +135,16 @@ fn import_prints_counts_and_refuses_bad_input_with_file_line_column() {
     assert_eq!(n, 0, "the refused delta changed nothing");
 }
 
-/// Kills the daemon when the test ends, however it ends.
-struct Daemon(std::process::Child);
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn import_runs_while_serve_takes_scans() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
-    let st = Command::new(BIN)
-        .args(["import", "--config"])
-        .arg(&config)
-        .arg(fixture("station"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let st = common::bin::import(&config, &fixture("station"));
+    assert!(st.status.success());
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // The start-up line names the bound address (web.listen is 127.0.0.1:0 here).
-    let stderr = child.stderr.take().unwrap();
-    let daemon = Daemon(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(i) = line.find("http://") {
-                let addr = line[i + 7..].split([',', ' ']).next().unwrap().to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("serve logs its start-up line with the address");
-    let mut api = common::Api {
-        base: format!("http://{addr}/api/v1"),
-        http: common::http(),
-        cookie: None,
-    };
+    let mut daemon = Daemon::serve(&config);
+    let mut api = common::Api::new(&daemon.base());
     assert_eq!(api.login(common::PIN).await.0, StatusCode::OK);
     let id = api
         .new_batch(json!({"project_id": "P1", "service_code": "484", "lane": "main"}))
@@ -216,19 +161,8 @@ async fn import_runs_while_serve_takes_scans() {
 
     // A second process imports the delta while scans keep arriving.
     let delta = fixture("station-delta");
-    let import = std::thread::spawn(move || {
-        Command::new(BIN)
-            .args(["import", "--config"])
-            .arg(&config)
-            .arg(delta)
-            .output()
-            .unwrap()
-    });
-    let scanner = common::Api {
-        base: api.base.clone(),
-        http: common::http(),
-        cookie: None,
-    };
+    let import = std::thread::spawn(move || common::bin::import(&config, &delta));
+    let scanner = common::Api::new(&api.base);
     let mut codes = 0;
     while !import.is_finished() || codes < 20 {
         let (s, e) = scanner
@@ -256,20 +190,8 @@ async fn import_runs_while_serve_takes_scans() {
         .await
         .unwrap();
     assert_eq!(events.status(), StatusCode::OK);
-    let mut daemon = daemon;
-    let pid = daemon.0.id() as i32;
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(st) = daemon.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "serve did not stop within 15 s of SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    daemon.terminate();
+    let status = daemon.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "serve exits 0 on SIGTERM: {status:?}");
     drop(events);
 }

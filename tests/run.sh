@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (.ci/run calls this). Installs the system packages the tests
-# need when they are missing (apt-get; needs root), says so, then runs every test.
+# The whole test suite, as CI runs it (.ci/run calls this): formatting and lints first (cheap,
+# and they fail fast), then every test from one build. Installs the system packages the tests
+# need when they are missing (apt-get; needs root), and says so.
+#
+# The test binaries run one after another (cargo test); inside each, tests run in parallel.
+# The suite's tests take about a minute on a 2-core machine, most of it the browser tests, so
+# running binaries side by side (cargo nextest) would save seconds, not minutes, and is not on
+# every machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +21,28 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 export CARGO_TERM_COLOR=never
-echo "tests/run.sh: unit and integration tests"
+step() { echo "tests/run.sh: $*"; }
+elapsed() { echo "tests/run.sh: ... $1 took $(( SECONDS - $2 )) s"; }
+
+t=$SECONDS
+step "formatting (cargo fmt --check)"
+cargo fmt --check
+step "lints (cargo clippy --all-targets --locked -- -D warnings)"
+cargo clippy --all-targets --locked -- -D warnings
+elapsed "fmt and clippy" "$t"
+
+t=$SECONDS
+step "building every test binary once"
+cargo test --locked --lib --bins --tests --no-run
+elapsed "the build" "$t"
+
+t=$SECONDS
+step "unit and integration tests"
 cargo test --locked --lib --bins --tests
+elapsed "the tests" "$t"
+
 if [ -x tests/package/run.sh ] && [ "${SCANSTATION_SKIP_PACKAGE_TEST:-0}" != 1 ]; then
-    echo "tests/run.sh: package test (.deb in a booted systemd container)"
+    step "package test (.deb in a booted systemd container)"
     tests/package/run.sh
 fi
-echo "tests/run.sh: all tests passed"
+step "all tests passed (${SECONDS} s)"

@@ -2,9 +2,9 @@
 //! tasks, real SQLite file) with scanners on real pseudo-terminals behind symlinks standing in
 //! for /dev/serial/by-id/...; scans are read back through the HTTP API.
 
-mod serial_support;
+mod common;
 
-use serial_support::*;
+use common::serial::{self, FakePort};
 
 fn codes(entries: &[serde_json::Value]) -> Vec<String> {
     entries
@@ -18,11 +18,9 @@ async fn scans_reach_the_lane_batch_through_unplug_and_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("usb-Honeywell_1900-if00");
     let mut port = FakePort::plug(&link);
-    let station = Station::start(dir.path(), &[(&link, "main")]).await;
-    let api = Api::login(&station.base).await;
-    let batch = api
-        .batch_on_lane("main", &station.app.today().to_string())
-        .await;
+    let station = serial::station(dir.path(), &[(&link, "main")], "").await;
+    let api = station.supervisor().await;
+    let batch = api.batch_on_lane("main", &station.today()).await;
     let sc = api.wait_scanner(0, "connected").await;
     assert_eq!(sc["lane"], "main");
     assert_eq!(sc["kind"], "serial");
@@ -71,9 +69,9 @@ async fn two_scanners_feed_two_lanes_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (la, lb) = (dir.path().join("scanner-a"), dir.path().join("scanner-b"));
     let (mut a, mut b) = (FakePort::plug(&la), FakePort::plug(&lb));
-    let station = Station::start(dir.path(), &[(&la, "door"), (&lb, "side")]).await;
-    let api = Api::login(&station.base).await;
-    let today = station.app.today().to_string();
+    let station = serial::station(dir.path(), &[(&la, "door"), (&lb, "side")], "").await;
+    let api = station.supervisor().await;
+    let today = station.today();
     let (ba, bb) = (
         api.batch_on_lane("door", &today).await,
         api.batch_on_lane("side", &today).await,

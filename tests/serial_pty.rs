@@ -6,89 +6,10 @@
 //!
 //! The end-to-end tests through the HTTP API are in `serial_api.rs`.
 
-mod serial_support;
+mod common;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use scanstation::app::ScannerState;
-use scanstation::scanners::{spawn_all, ScanSink};
-use serial_support::*;
-
-/// (lane, raw, source) of each code handed over.
-type Handed = Vec<(String, String, &'static str)>;
-
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Handed>>);
-
-impl ScanSink for Recorder {
-    async fn scan(&self, lane: &str, raw: &str, source: &'static str) -> Result<(), String> {
-        self.0
-            .lock()
-            .unwrap()
-            .push((lane.to_string(), raw.to_string(), source));
-        Ok(())
-    }
-}
-
-impl Recorder {
-    fn codes(&self, lane: &str) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(l, _, _)| l == lane)
-            .map(|(_, c, _)| c.clone())
-            .collect()
-    }
-    async fn wait_codes(&self, lane: &str, n: usize) -> Vec<String> {
-        wait_for(&format!("{n} codes on lane {lane}"), || {
-            let c = self.codes(lane);
-            (c.len() >= n).then_some(c)
-        })
-        .await
-    }
-}
-
-struct Rig {
-    app: scanstation::app::App,
-    rec: Recorder,
-    stop: tokio::sync::watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Rig {
-    fn start(dir: tempfile::TempDir, scanners: &[(&std::path::Path, &str)]) -> Rig {
-        let app = test_app(dir.path(), scanners);
-        let rec = Recorder::default();
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let tasks = spawn_all(&app, rec.clone(), &app.settings.scanners, &rx);
-        Rig {
-            app,
-            rec,
-            stop,
-            tasks,
-            _dir: dir,
-        }
-    }
-    async fn wait_state(&self, index: usize, state: ScannerState) {
-        wait_for(&format!("scanner {index} {state:?}"), || {
-            let s = self.app.scanners.snapshot();
-            (s[index].state == state).then_some(())
-        })
-        .await
-    }
-    async fn stop(self) {
-        self.stop.send(true).unwrap();
-        for t in self.tasks {
-            tokio::time::timeout(Duration::from_secs(5), t)
-                .await
-                .expect("scanner task stops on shutdown")
-                .unwrap();
-        }
-    }
-}
+use common::lib::ScannerState;
+use common::serial::{hold_exclusive, FakePort, Rig};
 
 #[tokio::test]
 async fn cr_lf_and_crlf_frames_arrive_in_order() {
@@ -105,9 +26,9 @@ async fn cr_lf_and_crlf_frames_arrive_in_order() {
     pty.write(b"5\r");
     let got = rig.rec.wait_codes("main", 5).await;
     assert_eq!(got, ["A1", "B2", "C3", "D4", "E55"]);
-    let all = rig.rec.0.lock().unwrap().clone();
+    let all = rig.rec.all();
     assert!(all.iter().all(|(_, _, s)| *s == "serial"));
-    let status = &rig.app.scanners.snapshot()[0];
+    let status = rig.status(0);
     assert!(status.last_scan_at.is_some());
     assert_eq!(status.lane, "main");
     rig.stop().await;
@@ -143,7 +64,7 @@ async fn unplug_and_replug_behind_the_same_symlink() {
     pty.write(b"HALF");
     pty.unplug();
     rig.wait_state(0, ScannerState::Missing).await;
-    let s = &rig.app.scanners.snapshot()[0];
+    let s = rig.status(0);
     assert!(s.reason.is_some(), "a missing scanner says why");
 
     // Re-plug: a new pty node behind the same path.
@@ -171,10 +92,7 @@ async fn garbage_never_stops_the_scanner() {
     pty.write(b"OK9\r");
     let got = rig.rec.wait_codes("main", 3).await;
     assert_eq!(got, ["12\u{FFFD}34", "AB\u{FFFD}(", "OK9"]);
-    assert_eq!(
-        rig.app.scanners.snapshot()[0].state,
-        ScannerState::Connected
-    );
+    assert_eq!(rig.status(0).state, ScannerState::Connected);
     rig.stop().await;
 }
 

@@ -1,15 +1,19 @@
 //! The kiosk UI's files as the real server serves them: content types, caching, the strict
-//! Content-Security-Policy, 304 on a matching ETag, 404 for anything else.
+//! Content-Security-Policy, 304 on a matching ETag, 404 for anything else; and the files
+//! themselves: nothing loaded from elsewhere, no inline code, both translations complete.
 
-#[path = "ui/station.rs"]
-mod station;
+mod common;
 
-use station::UiStation;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::Station;
+use serde_json::Value;
 
 #[tokio::test]
 async fn ui_files_are_served_with_types_cache_headers_and_csp() {
-    let st = UiStation::start(120).await;
-    let http = reqwest::Client::new();
+    let st = Station::kiosk(120, "").await;
+    let http = common::http();
     let cases = [
         ("/", "text/html; charset=utf-8", "<script type=\"module\""),
         ("/?lane=side", "text/html; charset=utf-8", "<div id=\"app\""),
@@ -28,7 +32,7 @@ async fn ui_files_are_served_with_types_cache_headers_and_csp() {
         ("/favicon.ico", "image/svg+xml", "<svg"),
     ];
     for (path, ctype, needle) in cases {
-        let r = http.get(format!("{}{path}", st.base)).send().await.unwrap();
+        let r = http.get(format!("{}{path}", st.root)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         let h = r.headers().clone();
         assert_eq!(h["content-type"], ctype, "{path}");
@@ -51,7 +55,7 @@ async fn ui_files_are_served_with_types_cache_headers_and_csp() {
 
         // Revalidation: the same ETag gives 304 with no body.
         let r = http
-            .get(format!("{}{path}", st.base))
+            .get(format!("{}{path}", st.root))
             .header("if-none-match", &etag)
             .send()
             .await
@@ -65,12 +69,12 @@ async fn ui_files_are_served_with_types_cache_headers_and_csp() {
         "/assets/%2e%2e/Cargo.toml",
         "/kiosk-ui/index.html",
     ] {
-        let r = http.get(format!("{}{path}", st.base)).send().await.unwrap();
+        let r = http.get(format!("{}{path}", st.root)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
     // The API is still the API.
     let r = http
-        .get(format!("{}/api/v1/healthz", st.base))
+        .get(format!("{}/api/v1/healthz", st.root))
         .send()
         .await
         .unwrap();
@@ -80,7 +84,7 @@ async fn ui_files_are_served_with_types_cache_headers_and_csp() {
 
 #[test]
 fn index_loads_nothing_from_elsewhere_and_has_no_inline_code() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui");
     let mut files = vec![dir.join("index.html")];
     for sub in ["assets", "assets/js"] {
         for e in std::fs::read_dir(dir.join(sub)).unwrap() {
@@ -109,6 +113,109 @@ fn index_loads_nothing_from_elsewhere_and_has_no_inline_code() {
         if f.extension().is_some_and(|e| e == "js") {
             assert!(!text.contains("innerHTML"), "innerHTML in {}", f.display());
             assert!(!text.contains("eval("), "eval in {}", f.display());
+        }
+    }
+}
+
+/// Every key of a translation file, nested keys as `a.b.c`.
+fn keys(prefix: &str, v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                keys(&path, v, out);
+            }
+        }
+        _ => {
+            out.insert(prefix.to_string());
+        }
+    }
+}
+
+#[test]
+fn english_and_spanish_have_the_same_keys() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui/assets/i18n");
+    let load = |name: &str| -> BTreeSet<String> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        let mut out = BTreeSet::new();
+        keys("", &v, &mut out);
+        out
+    };
+    let (en, es) = (load("en.json"), load("es.json"));
+    assert!(en.len() > 10, "en.json has only {} keys", en.len());
+    let only_en: Vec<_> = en.difference(&es).collect();
+    let only_es: Vec<_> = es.difference(&en).collect();
+    assert!(
+        only_en.is_empty() && only_es.is_empty(),
+        "missing in es.json: {only_en:?}; missing in en.json: {only_es:?}"
+    );
+}
+
+/// The quoted names in one `export const NAME = Object.freeze({ ... })` block of names.js.
+fn js_names(js: &str, block: &str) -> Vec<String> {
+    let start = js
+        .find(&format!("export const {block} = Object.freeze({{"))
+        .unwrap_or_else(|| panic!("names.js has no {block}"));
+    let body = &js[start..];
+    let body = &body[..body.find("});").expect("block ends")];
+    body.lines()
+        .filter_map(|l| l.split('\'').nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_kiosk_names_every_verdict_once_and_translates_it() {
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui/assets");
+    let js = std::fs::read_to_string(ui.join("js/names.js")).unwrap();
+    let verdicts = js_names(&js, "VERDICT");
+    assert_eq!(verdicts.len(), 5, "{verdicts:?}");
+    let en: Value =
+        serde_json::from_str(&std::fs::read_to_string(ui.join("i18n/en.json")).unwrap()).unwrap();
+    for v in &verdicts {
+        assert!(
+            common::lib::is_verdict(v),
+            "{v} is not a verdict of the station"
+        );
+        for part in ["banner", "short"] {
+            let key = format!("verdict.{v}.{part}");
+            assert!(en[&key].is_string(), "{key} missing in en.json");
+        }
+    }
+    let events = js_names(&js, "EVENT");
+    for e in [
+        "hello", "scan", "batch", "lane", "scanner", "delivery", "data", "lagged",
+    ] {
+        assert!(events.iter().any(|x| x == e), "event {e} not in names.js");
+    }
+    // The other modules take the names from names.js rather than spelling them out.
+    for f in std::fs::read_dir(ui.join("js")).unwrap() {
+        let path = f.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "names.js") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for v in &verdicts {
+            assert!(
+                !text.contains(&format!("'{v}'")),
+                "{} spells the verdict '{v}'",
+                path.display()
+            );
+        }
+        for e in ["scan", "scanner", "delivery", "lagged", "hello"] {
+            assert!(
+                !text.contains(&format!("on('{e}'")),
+                "{} spells the event '{e}'",
+                path.display()
+            );
         }
     }
 }

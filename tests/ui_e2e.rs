@@ -1,30 +1,22 @@
 //! End-to-end tests of the kiosk UI in real headless Chromium (Debian's chromium and
-//! chromium-driver, driven over W3C WebDriver), against a real station: the real HTTP server,
+//! chromium-driver, driven over W3C WebDriver by fantoccini), against a real station: the real HTTP server,
 //! a real SQLite file, the fixture data imported through the normal import path.
 //!
 //! Screenshots of every screen go to `target/screenshots/`. The latency figures (lane scan call
 //! to banner on screen, p50/p99 over 200 scans) come from the ignored test `lane_scan_latency`:
 //!   cargo test --release --test ui_e2e -- --ignored --nocapture lane_scan_latency
 
-#[path = "ui/station.rs"]
-mod station;
-#[path = "ui/webdriver.rs"]
-mod webdriver;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use station::{Api, UiStation, PIN, PROJECT};
-use webdriver::{ensure_chromium, Browser};
+use common::browser::{chromium_ready, Browser};
+use common::{Api, Station, PIN};
 
 const T: Duration = Duration::from_secs(10);
-
-fn init() -> bool {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ensure_chromium()
-}
 
 fn screenshots_dir() -> PathBuf {
     // target/<profile>/deps/<test binary> -> target/screenshots
@@ -65,31 +57,11 @@ async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
     );
 }
 
-/// Create a batch of Hot Meals for P1 today over the API and bind it to `lane`.
+/// Create a batch of Hot Meals for project 1001 today over the API and bind it to `lane`.
 async fn batch_on_lane(api: &Api, lane: &str) -> String {
-    let (_, status) = api.get("/status").await;
+    let status = api.get_ok("/status").await;
     let today = status["today"].as_str().unwrap().to_string();
-    let (s, b) = api
-        .post(
-            "/batches",
-            json!({"project_id": PROJECT, "service_code": "484", "service_date": today}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let id = b["id"].as_str().unwrap().to_string();
-    let (s, b) = api
-        .put(&format!("/lanes/{lane}"), json!({"batch_id": id}))
-        .await;
-    assert!(s.is_success(), "{b}");
-    id
-}
-
-async fn scan(api: &Api, lane: &str, code: &str) -> Value {
-    let (s, b) = api
-        .post(&format!("/lanes/{lane}/scans"), json!({ "code": code }))
-        .await;
-    assert!(s.is_success(), "scan {code}: {s} {b}");
-    b
+    api.batch_on_lane(lane, &today).await
 }
 
 /// Wait until the banner shows the verdict with sequence number > `after`; returns its seq.
@@ -115,15 +87,15 @@ async fn login(b: &Browser, pin: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let st = UiStation::start(120).await;
+    let st = Station::kiosk(120, "").await;
     let api = st.supervisor().await;
     let b = Browser::start(800, 480).await.unwrap();
 
     // Unbound lane.
-    b.goto(&format!("{}/?lane=side", st.base)).await.unwrap();
+    b.goto(&format!("{}/?lane=side", st.root)).await.unwrap();
     b.wait(
         "unbound message",
         "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'unbound';",
@@ -138,7 +110,7 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
         .contains("No batch open on this lane"));
 
     batch_on_lane(&api, "main").await;
-    b.goto(&format!("{}/", st.base)).await.unwrap();
+    b.goto(&format!("{}/", st.root)).await.unwrap();
     b.wait(
         "Ready",
         "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'ready';",
@@ -181,7 +153,7 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
     ];
     let mut seq = 0;
     for (code, verdict, text, name, colour) in cases {
-        scan(&api, "main", code).await;
+        api.scan("main", code).await;
         seq = wait_banner(&b, verdict, seq).await;
         let banner = b.text("#banner").await.unwrap();
         assert!(banner.contains(text), "{code}: {banner:?}");
@@ -228,13 +200,13 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let st = UiStation::start(120).await;
-    let api = st.api();
+    let st = Station::kiosk(120, "").await;
+    let api = st.client();
     let b = Browser::start(1280, 800).await.unwrap();
-    b.goto(&format!("{}/", st.base)).await.unwrap();
+    b.goto(&format!("{}/", st.root)).await.unwrap();
     b.tap("#to-supervisor").await.unwrap();
 
     // Wrong PIN, then the right one.
@@ -276,7 +248,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
 
     // Scans arrive live: two OK, three flagged.
     for code in ["C001", "C006", "C002", "C001", "NOSUCH"] {
-        scan(&api, "main", code).await;
+        api.scan("main", code).await;
     }
     b.wait(
         "5 entries",
@@ -295,7 +267,7 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
         .to_string();
 
     // A scan on a lane with no batch is kept; the supervisor moves it into this batch.
-    scan(&api, "door", "XYZ9").await;
+    api.scan("door", "XYZ9").await;
     b.tap("a[href=\"#batches\"]").await.unwrap();
     b.wait_visible("#unassigned", T).await.unwrap();
     assert!(b.text("#unassigned").await.unwrap().contains("XYZ9"));
@@ -383,12 +355,12 @@ async fn supervisor_creates_a_batch_removes_flagged_and_posts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_screens_lock_after_idle_time() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let st = UiStation::start(2).await;
+    let st = Station::kiosk(2, "").await;
     let b = Browser::start(800, 480).await.unwrap();
-    b.goto(&format!("{}/#batches", st.base)).await.unwrap();
+    b.goto(&format!("{}/#batches", st.root)).await.unwrap();
     login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();
     // No touch for idle_lock_seconds: back to the PIN pad, and the session is gone server-side.
@@ -417,14 +389,14 @@ async fn supervisor_screens_lock_after_idle_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spanish_on_screen() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let st = UiStation::start(120).await;
+    let st = Station::kiosk(120, "").await;
     let api = st.supervisor().await;
     batch_on_lane(&api, "main").await;
     let b = Browser::start(800, 480).await.unwrap();
-    b.goto(&format!("{}/", st.base)).await.unwrap();
+    b.goto(&format!("{}/", st.root)).await.unwrap();
     b.wait(
         "Ready",
         "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'ready';",
@@ -446,7 +418,7 @@ async fn spanish_on_screen() {
             .unwrap(),
         "es"
     );
-    scan(&api, "main", "C006").await;
+    api.scan("main", "C006").await;
     wait_banner(&b, "no_open_enrollment", 0).await;
     assert!(b.text("#banner").await.unwrap().contains("No inscrito"));
     // The choice sticks for the supervisor screens.
@@ -463,13 +435,13 @@ async fn spanish_on_screen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lane_screen_reconnects_after_a_daemon_restart() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let mut st = UiStation::start(120).await;
+    let mut st = Station::kiosk(120, "").await;
     batch_on_lane(&st.supervisor().await, "main").await;
     let b = Browser::start(800, 480).await.unwrap();
-    b.goto(&format!("{}/", st.base)).await.unwrap();
+    b.goto(&format!("{}/", st.root)).await.unwrap();
     b.wait(
         "Ready",
         "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'ready';",
@@ -488,7 +460,7 @@ async fn lane_screen_reconnects_after_a_daemon_restart() {
     )
     .await
     .unwrap();
-    scan(&st.api(), "main", "C002").await;
+    st.client().scan("main", "C002").await;
     wait_banner(&b, "ok", 0).await;
     assert_eq!(b.text("#banner-name").await.unwrap(), "James O.");
     b.quit().await;
@@ -497,16 +469,16 @@ async fn lane_screen_reconnects_after_a_daemon_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screenshots_of_every_screen() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
     // One batch per screen size, the same client in each: duplicates only within a batch.
-    let st = UiStation::start_with(120, "[hmis]\nduplicate_scope = \"batch\"").await;
+    let st = Station::kiosk(120, "[hmis]\nduplicate_scope = \"batch\"").await;
     let api = st.supervisor().await;
     for size in [(800, 480), (1280, 800), (480, 800), (1920, 1080)] {
         let (w, h) = size;
         let b = Browser::start(w, h).await.unwrap();
-        b.goto(&format!("{}/?lane=side", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane=side", st.root)).await.unwrap();
         b.wait(
             "unbound",
             "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'unbound';",
@@ -517,7 +489,7 @@ async fn screenshots_of_every_screen() {
         shot(&b, "lane-unbound", size).await;
         let lane = format!("l{w}");
         let id = batch_on_lane(&api, &lane).await;
-        b.goto(&format!("{}/?lane={lane}", st.base)).await.unwrap();
+        b.goto(&format!("{}/?lane={lane}", st.root)).await.unwrap();
         b.wait(
             "ready",
             "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'ready';",
@@ -534,12 +506,12 @@ async fn screenshots_of_every_screen() {
             ("NOSUCH", "unknown_client"),
             ("!!", "invalid_code"),
         ] {
-            scan(&api, &lane, code).await;
+            api.scan(&lane, code).await;
             seq = wait_banner(&b, verdict, seq).await;
             shot(&b, &format!("lane-{verdict}"), size).await;
         }
         b.tap(".lane-foot button[lang=\"es\"]").await.unwrap();
-        scan(&api, &lane, "C002").await;
+        api.scan(&lane, "C002").await;
         wait_banner(&b, "ok", seq).await;
         shot(&b, "lane-ok-es", size).await;
         b.tap(".lane-foot button[lang=\"en\"]").await.unwrap();
@@ -551,8 +523,8 @@ async fn screenshots_of_every_screen() {
         login(&b, &PIN[1..]).await;
         b.wait_visible("#new-batch", T).await.unwrap();
         // Leave an unassigned scan for the batches screen.
-        scan(&api, "nobatch", "C002").await;
-        b.goto(&format!("{}/?lane={lane}#batches", st.base))
+        api.scan("nobatch", "C002").await;
+        b.goto(&format!("{}/?lane={lane}#batches", st.root))
             .await
             .unwrap();
         b.wait_visible("#unassigned", T).await.unwrap();
@@ -560,7 +532,7 @@ async fn screenshots_of_every_screen() {
         b.tap("#new-batch").await.unwrap();
         b.wait_visible("#f-create", T).await.unwrap();
         shot(&b, "new-batch", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.root))
             .await
             .unwrap();
         b.wait_visible("#entries", T).await.unwrap();
@@ -579,7 +551,7 @@ async fn screenshots_of_every_screen() {
         b.tap("#roster").await.unwrap();
         b.wait_visible("#roster-list li", T).await.unwrap();
         shot(&b, "roster", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.base))
+        b.goto(&format!("{}/?lane={lane}#batch/{id}/lost", st.root))
             .await
             .unwrap();
         b.wait_visible("#lc-q", T).await.unwrap();
@@ -587,7 +559,7 @@ async fn screenshots_of_every_screen() {
         b.tap("#lc-search").await.unwrap();
         b.wait_visible("#lc-results li", T).await.unwrap();
         shot(&b, "lost-card", size).await;
-        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.base))
+        b.goto(&format!("{}/?lane={lane}#batch/{id}", st.root))
             .await
             .unwrap();
         b.tap("#post").await.unwrap();
@@ -611,14 +583,14 @@ async fn screenshots_of_every_screen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn lane_scan_latency() {
-    if !init() {
+    if !chromium_ready() {
         return;
     }
-    let st = UiStation::start(120).await;
+    let st = Station::kiosk(120, "").await;
     let api = st.supervisor().await;
     batch_on_lane(&api, "main").await;
     let b = Browser::start(800, 480).await.unwrap();
-    b.goto(&format!("{}/", st.base)).await.unwrap();
+    b.goto(&format!("{}/", st.root)).await.unwrap();
     b.wait(
         "Ready",
         "const e = document.getElementById('banner'); return e && e.dataset.verdict === 'ready';",
@@ -637,7 +609,7 @@ async fn lane_scan_latency() {
             .unwrap()
             .as_secs_f64()
             * 1000.0;
-        scan(&api, "main", code).await;
+        api.scan("main", code).await;
         // The page stamps the banner with the wall-clock time of the first frame showing it.
         let script = format!(
             "const e = document.getElementById('banner'); \
@@ -670,7 +642,7 @@ async fn lane_scan_latency() {
 async fn a_parked_delivery_can_be_retried_from_the_batch_screen() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    if !init() {
+    if !chromium_ready() {
         return;
     }
     // A receiver that refuses every delivery with 400: the worker parks it as failed.
@@ -693,15 +665,15 @@ async fn a_parked_delivery_can_be_retried_from_the_batch_screen() {
         "[upstream]\nkind = \"http-json\"\nurl = \"{url}\"\ntoken_file = \"{}\"\n",
         token.display()
     );
-    let st = UiStation::start_with(120, &extra).await;
+    let st = Station::kiosk(120, &extra).await;
     let api = st.supervisor().await;
     let id = batch_on_lane(&api, "main").await;
-    scan(&api, "main", "C001").await;
+    api.scan("main", "C001").await;
     let (s, body) = api.post(&format!("/batches/{id}/post"), json!({})).await;
     assert_eq!(s, 200, "{body}");
 
     let b = Browser::start(1280, 800).await.unwrap();
-    b.goto(&format!("{}/#batch/{id}", st.base)).await.unwrap();
+    b.goto(&format!("{}/#batch/{id}", st.root)).await.unwrap();
     login(&b, PIN).await;
     // The parked delivery shows as failed, with its reason and a Retry button.
     b.wait_visible("#retry-delivery", T).await.unwrap();
@@ -709,14 +681,11 @@ async fn a_parked_delivery_can_be_retried_from_the_batch_screen() {
     assert!(b.text("#posted").await.unwrap().contains("unknown project"));
     b.tap("#retry-delivery").await.unwrap();
     // The station sends it again (and the receiver refuses it again).
-    let deadline = std::time::Instant::now() + T;
-    while hits.load(Ordering::SeqCst) < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no second delivery after Retry"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::eventually(T, "a second delivery after Retry", || {
+        let n = hits.load(Ordering::SeqCst);
+        async move { (n >= 2).then_some(()) }
+    })
+    .await;
     b.wait_visible("#retry-delivery", T).await.unwrap();
     b.quit().await;
     st.stop().await;

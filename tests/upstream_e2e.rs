@@ -2,12 +2,11 @@
 //! HTTPS receiver; a refused delivery is parked, listed and retried through the API.
 
 mod common;
-mod upstream_support;
 
 use std::time::Duration;
 
+use common::upstream::{Action, Receiver, TestCa};
 use serde_json::json;
-use upstream_support::{Action, Receiver, TestCa};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -47,7 +46,7 @@ async fn a_posted_batch_reaches_the_hmis_and_a_refusal_can_be_retried() {
     ))
     .await;
     let api = station.supervisor().await;
-    let today = station.app.today().to_string();
+    let today = station.today();
 
     // 1. Delivered: two requests (batch_size 2), every service once, the batch says delivered.
     let batch = post_meals(&api, &today).await;
@@ -74,7 +73,7 @@ async fn a_posted_batch_reaches_the_hmis_and_a_refusal_can_be_retried() {
         Action::status(200),
     ]);
     // Another day: the same clients on the same day would be duplicates.
-    let yesterday = (station.app.today() - chrono::Duration::days(1)).to_string();
+    let yesterday = (common::lib::today(&station.app) - chrono::Duration::days(1)).to_string();
     let batch2 = post_meals(&api, &yesterday).await;
     common::eventually(WAIT, "a parked delivery", || async {
         let (_, b) = api.get(&format!("/batches/{batch2}")).await;

@@ -1,17 +1,18 @@
 //! The outbox worker against a real local HTTPS server (rustls, a test CA made here).
 
-mod upstream_support;
+mod common;
 
 use std::time::Duration;
 
-use upstream_support::*;
+use common::lib;
+use common::upstream::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 struct Setup {
     _dir: tempfile::TempDir,
     receiver: Receiver,
-    settings: scanstation::config::Settings,
+    settings: lib::Settings,
 }
 
 fn setup(upstream_extra: &str) -> Setup {
@@ -46,9 +47,9 @@ fn wait_states(s: &Setup, want: &str) {
 fn delivers_in_chunks_with_token_key_and_ids() {
     let s = setup("batch_size = 2");
     let app = app(s.settings.clone());
-    let (ids, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 5, 2, "http-json", "484", "2024-05-01"));
+    let (ids, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 5, 2, "http-json", "484", "2024-05-01")
+    });
     assert_eq!(keys.len(), 3);
     let _w = Running::start(app.clone(), quick_backoff());
     wait_states(&s, "delivered");
@@ -97,24 +98,24 @@ fn delivers_in_chunks_with_token_key_and_ids() {
         "every service once, each delivery in posting order"
     );
 
-    let status = outbox_status(&app);
+    let status = lib::upstream_status(&app);
     assert_eq!(status["delivered"], 3);
     assert_eq!(status["queued"], 0);
     assert_eq!(status["failed"], 0);
-    let b = batch_delivery(&app, "B1").unwrap();
+    let b = lib::batch_delivery(&app, "B1").unwrap();
     assert_eq!(b["state"], "delivered");
     assert_eq!(b["services"], 5);
     assert!(b["last_error"].is_null());
-    assert!(batch_delivery(&app, "nope").is_none());
+    assert!(lib::batch_delivery(&app, "nope").is_none());
 }
 
 #[test]
 fn server_error_then_success_resends_the_same_delivery() {
     let s = setup("");
     let app = app(s.settings.clone());
-    let (ids, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 3, 100, "http-json", "484", "2024-05-01"));
+    let (ids, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 3, 100, "http-json", "484", "2024-05-01")
+    });
     s.receiver
         .script([Action::status(500).body("database down")]);
     let _w = Running::start(app.clone(), quick_backoff());
@@ -138,9 +139,9 @@ fn server_error_then_success_resends_the_same_delivery() {
 fn too_many_requests_honours_retry_after() {
     let s = setup("");
     let app = app(s.settings.clone());
-    let (_, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 2, 100, "http-json", "484", "2024-05-01"));
+    let (_, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 2, 100, "http-json", "484", "2024-05-01")
+    });
     s.receiver
         .script([Action::status(429).header("Retry-After", "2")]);
     let _w = Running::start(app.clone(), quick_backoff());
@@ -157,9 +158,9 @@ fn too_many_requests_honours_retry_after() {
 fn connection_reset_mid_request_is_retried() {
     let s = setup("");
     let app = app(s.settings.clone());
-    let (ids, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 4, 100, "http-json", "484", "2024-05-01"));
+    let (ids, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 4, 100, "http-json", "484", "2024-05-01")
+    });
     s.receiver.script([Action::Reset]);
     let _w = Running::start(app.clone(), quick_backoff());
     wait_states(&s, "delivered");
@@ -177,9 +178,9 @@ fn connection_reset_mid_request_is_retried() {
 fn a_response_slower_than_the_timeout_is_retried() {
     let s = setup("request_timeout_seconds = 1");
     let app = app(s.settings.clone());
-    let (_, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 1, 100, "http-json", "484", "2024-05-01"));
+    let (_, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 1, 100, "http-json", "484", "2024-05-01")
+    });
     s.receiver.script([Action::Delay(
         Duration::from_secs(4),
         Box::new(Action::status(200)),
@@ -203,9 +204,9 @@ fn a_response_slower_than_the_timeout_is_retried() {
 fn bad_request_parks_until_a_supervisor_retries() {
     let s = setup("");
     let app = app(s.settings.clone());
-    let (ids, keys) = app
-        .store
-        .with(|c| post_batch(c, "B1", 2, 100, "http-json", "484", "2024-05-01"));
+    let (ids, keys) = lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 2, 100, "http-json", "484", "2024-05-01")
+    });
     s.receiver
         .script([Action::status(400).body("{\"error\": \"unknown enrollment E00001\"}")]);
     let w = Running::start(app.clone(), quick_backoff());
@@ -216,10 +217,10 @@ fn bad_request_parks_until_a_supervisor_retries() {
         reason.contains("400") && reason.contains("unknown enrollment"),
         "{reason}"
     );
-    let status = outbox_status(&app);
+    let status = lib::upstream_status(&app);
     assert_eq!(status["failed"], 1);
     assert!(status["last_error"].as_str().unwrap().contains("400"));
-    let b = batch_delivery(&app, "B1").unwrap();
+    let b = lib::batch_delivery(&app, "B1").unwrap();
     assert_eq!(b["state"], "failed");
     assert!(b["last_error"]
         .as_str()
@@ -230,20 +231,16 @@ fn bad_request_parks_until_a_supervisor_retries() {
         .unwrap()
         .contains("unknown enrollment"));
     // Parked: nothing more is due.
-    let next = app
-        .store
-        .with(|c| scanstation::store::outbox::next_due(c).unwrap());
+    let next = lib::next_due(&app);
     assert!(next.is_none());
     assert_eq!(s.receiver.requests().len(), 1);
 
     // The supervisor retries it: same key, same services.
-    let id: i64 = app.store.with(|c| {
+    let id: i64 = lib::with_conn(&app, |c| {
         c.query_row("SELECT id FROM outbox", [], |r| r.get(0))
             .unwrap()
     });
-    assert!(app
-        .store
-        .with(|c| scanstation::store::outbox::retry(c, id).unwrap()));
+    assert!(lib::retry_delivery(&app, id));
     w.notify();
     wait_states(&s, "delivered");
     let reqs = s.receiver.requests();
@@ -262,8 +259,9 @@ fn a_certificate_from_another_ca_is_refused() {
     let up = http_upstream(dir.path(), &receiver.url(), &ca_pem, "");
     let settings = settings(dir.path(), &up, "");
     let app = app(settings.clone());
-    app.store
-        .with(|c| post_batch(c, "B1", 1, 100, "http-json", "484", "2024-05-01"));
+    lib::with_conn(&app, |c| {
+        post_batch(c, "B1", 1, 100, "http-json", "484", "2024-05-01")
+    });
     let _w = Running::start(app.clone(), quick_backoff());
     wait_until("a refused handshake and a retry", WAIT, || {
         receiver.tls_failures() >= 2
@@ -283,21 +281,23 @@ fn a_certificate_from_another_ca_is_refused() {
 
 #[test]
 fn plain_http_is_refused_unless_loopback() {
-    use scanstation::upstream::tls::{http_client, Timeouts};
-    let t = Timeouts {
-        connect: Duration::from_secs(1),
-        request: Some(Duration::from_secs(1)),
-        read: None,
+    let http_client = |url: &str, ca: Option<&std::path::Path>| {
+        lib::upstream_http_client(
+            url,
+            ca,
+            Duration::from_secs(1),
+            Some(Duration::from_secs(1)),
+        )
     };
-    let err = http_client("http://hmis.example.org/v1", None, t).unwrap_err();
-    assert!(err.to_string().contains("https"), "{err}");
-    assert!(http_client("http://127.0.0.1:9/v1", None, t).is_ok());
-    assert!(http_client("https://hmis.example.org/v1", None, t).is_ok());
+    let err = http_client("http://hmis.example.org/v1", None).unwrap_err();
+    assert!(err.contains("https"), "{err}");
+    assert!(http_client("http://127.0.0.1:9/v1", None).is_ok());
+    assert!(http_client("https://hmis.example.org/v1", None).is_ok());
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("empty.pem");
     std::fs::write(&bad, "not a certificate").unwrap();
-    let err = http_client("https://hmis.example.org/v1", Some(&bad), t).unwrap_err();
-    assert!(err.to_string().contains("empty.pem"), "{err}");
+    let err = http_client("https://hmis.example.org/v1", Some(&bad)).unwrap_err();
+    assert!(err.contains("empty.pem"), "{err}");
 }
 
 #[test]
@@ -311,7 +311,7 @@ fn clienttrack_csv_drops_one_file_per_batch_atomically() {
     );
     let settings = settings(dir.path(), &up, "");
     let app = app(settings.clone());
-    app.store.with(|c| {
+    lib::with_conn(&app, |c| {
         post_batch(c, "B1", 3, 1000, "clienttrack-csv", "484", "2024-05-01");
         post_batch(c, "B2", 2, 1000, "clienttrack-csv", "200", "2024-12-09");
     });

@@ -2,41 +2,16 @@
 //! arrives, and the repeated delivery carries the same Idempotency-Key and the same service ids.
 
 mod common;
-mod upstream_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::bin::Daemon;
+use common::upstream::{wait_until, Action, Receiver, TestCa};
+use common::StationConfig;
 use serde_json::json;
-use upstream_support::{wait_until, Action, Receiver, TestCa};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_scanstation"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
 
 fn healthy(rt: &tokio::runtime::Runtime, base: &str) {
     let http = common::http();
@@ -56,41 +31,26 @@ fn kill_9_during_a_delivery_loses_nothing_and_repeats_with_the_same_key() {
     let ca_pem = ca.write_pem(dir.path());
     let token = dir.path().join("token");
     std::fs::write(&token, "tok\n").unwrap();
-    let port = free_port();
-    let text = common::config_text(
-        dir.path(),
-        &format!(
-            "[upstream]\nkind = \"http-json\"\nurl = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\
+    let config = StationConfig::new(dir.path())
+        .upstream(&format!(
+            "kind = \"http-json\"\nurl = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\
              batch_size = 2\nrequest_timeout_seconds = 120\n",
             receiver.url(),
             token.display(),
             ca_pem.display()
-        ),
-    )
-    .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""));
-    let config = dir.path().join("scanstation.toml");
-    std::fs::write(&config, text).unwrap();
-    let log = dir.path().join("daemon.log");
+        ))
+        .write();
 
-    let status = Command::new(env!("CARGO_BIN_EXE_scanstation"))
-        .args(["import", "--config"])
-        .arg(&config)
-        .arg(common::fixture("station"))
-        .output()
-        .unwrap();
+    let status = common::bin::import(&config, &common::fixture("station"));
     assert!(status.status.success(), "{status:?}");
 
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let mut daemon = serve(&config, &log);
+    let mut daemon = Daemon::serve(&config);
+    let base = daemon.base();
     healthy(&rt, &base);
 
     // Post 3 services: two deliveries (batch_size 2).
     let batch = rt.block_on(async {
-        let mut api = common::Api {
-            base: base.clone(),
-            http: common::http(),
-            cookie: None,
-        };
+        let mut api = common::Api::new(&base);
         let (s, _) = api.login(common::PIN).await;
         assert_eq!(s, 200);
         let batch = api
@@ -116,16 +76,16 @@ fn kill_9_during_a_delivery_loses_nothing_and_repeats_with_the_same_key() {
 
     // The first delivery is held open by the receiver: kill -9 now.
     receiver.wait_for("a delivery in flight", WAIT, |r| !r.is_empty());
-    daemon.kill().unwrap(); // SIGKILL
-    daemon.wait().unwrap();
+    daemon.kill(); // SIGKILL
     let in_flight = receiver.requests()[0].clone();
     let in_flight_key = in_flight.header("idempotency-key").unwrap().to_string();
 
     // Restart with a healthy HMIS.
     receiver.set_default(Action::status(200));
-    let mut daemon = serve(&config, &log);
-    healthy(&rt, &base);
-    let db = rusqlite::Connection::open(dir.path().join("station.db")).unwrap();
+    // It comes back on a new port (web.listen is 127.0.0.1:0).
+    let mut daemon = Daemon::serve(&config);
+    healthy(&rt, &daemon.base());
+    let db = common::lib::db_at(&dir.path().join("station.db"));
     wait_until("every delivery delivered after the restart", WAIT, || {
         db.query_row(
             "SELECT count(*) FROM outbox WHERE state != 'delivered'",
@@ -135,8 +95,7 @@ fn kill_9_during_a_delivery_loses_nothing_and_repeats_with_the_same_key() {
         .unwrap()
             == 0
     });
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    daemon.kill();
 
     let posted: BTreeSet<String> = db
         .prepare("SELECT id FROM services WHERE batch_id = ?1")

@@ -2,18 +2,12 @@
 //! zip that changes nothing, and open batches reloaded after an import.
 
 mod common;
-mod upstream_support;
 
 use std::time::Duration;
 
-use scanstation::upstream::pull::{pull_client, pull_once, Pulled};
-use upstream_support::*;
-
-fn clients(app: &scanstation::app::App) -> u64 {
-    app.store
-        .with(|c| scanstation::import::data_status(c).unwrap())
-        .clients
-}
+use common::fixture;
+use common::lib::{self, client_count as clients, pull_client, pull_once, Pulled};
+use common::upstream::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
@@ -28,7 +22,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
         &format!("[hmis]\nimport_url = \"{url}\"\nimport_interval_minutes = 60\n"),
     );
     let app = app(settings.clone());
-    let client = pull_client(&settings, &url).unwrap();
+    let client = pull_client(&app, &url).unwrap();
     let lm = "Wed, 01 May 2024 08:00:00 GMT";
 
     // 1. A new file: imported, its validators kept.
@@ -43,14 +37,11 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let first = &receiver.requests()[0];
     assert_eq!(first.method, "GET");
     assert_eq!(first.header("if-none-match"), None);
-    let status = outbox_status_async(&app).await;
+    let status = lib::upstream_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], true, "{pull}");
     assert!(pull["data_age_seconds"].as_i64().unwrap() < 60);
-    let source = app
-        .store
-        .with(|c| scanstation::import::data_status(c).unwrap())
-        .source;
+    let source = lib::data_source(&app);
     assert_eq!(source.as_deref(), Some(url.as_str()));
 
     // 2. Unchanged: a conditional request, answered 304.
@@ -68,7 +59,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
     let err = pull_once(&app, &client, &url).await.unwrap_err();
     assert!(!err.is_empty());
     assert_eq!(clients(&app), n, "the old data is kept");
-    let status = outbox_status_async(&app).await;
+    let status = lib::upstream_status_async(&app).await;
     let pull = &status["enrollment_pull"];
     assert_eq!(pull["ok"], false, "{pull}");
     assert_eq!(pull["last_error"], err);
@@ -80,7 +71,7 @@ async fn pull_imports_then_not_modified_then_a_bad_zip_keeps_the_data() {
         receiver.requests()[3].header("if-none-match"),
         Some("\"v1\"")
     );
-    let status = outbox_status_async(&app).await;
+    let status = lib::upstream_status_async(&app).await;
     assert_eq!(status["enrollment_pull"]["ok"], true);
 
     // 4. A server error is a failure too, and changes nothing.
@@ -108,7 +99,7 @@ async fn open_batches_are_reloaded_after_a_pull() {
     ))
     .await;
     let api = station.supervisor().await;
-    let today = station.app.today().to_string();
+    let today = station.today();
     let batch = api
         .new_batch(
             serde_json::json!({"project_id": "P1", "service_code": "484", "service_date": today}),
@@ -128,21 +119,12 @@ async fn open_batches_are_reloaded_after_a_pull() {
     receiver.script([Action::status(200)
         .header("ETag", "\"d1\"")
         .body(zip_folder(&fixture("station-delta")))]);
-    let client = pull_client(&station.app.settings, &url).unwrap();
-    let mut events = station.app.events.subscribe();
+    let client = pull_client(&station.app, &url).unwrap();
+    let mut events = lib::subscribe(&station.app);
     let r = pull_once(&station.app, &client, &url).await.unwrap();
     assert!(matches!(r, Pulled::Imported(_)), "{r:?}");
-    let ev = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let ev = events.recv().await.unwrap();
-            if let scanstation::app::Event::Data { source, .. } = ev {
-                return source;
-            }
-        }
-    })
-    .await
-    .expect("a data event");
-    assert_eq!(ev, "pull");
+    let data = events.next_named("data", Duration::from_secs(5)).await;
+    assert_eq!(data["source"], "pull");
 
     let (s, b) = api.get(&format!("/batches/{batch}")).await;
     assert_eq!(s, 200);

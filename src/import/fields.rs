@@ -176,8 +176,11 @@ fn parse_time(t: &[u8]) -> Option<(u32, u32, u32)> {
     Some((h, m, s))
 }
 
+/// Hours, minutes, seconds.
+type Hms = (u32, u32, u32);
+
 /// Split a value into its date part and optional time (` hh:mm:ss` or `Thh:mm:ss`).
-fn split_time(b: &[u8]) -> Option<(&[u8], Option<(u32, u32, u32)>)> {
+fn split_time(b: &[u8]) -> Option<(&[u8], Option<Hms>)> {
     match b.iter().position(|&c| c == b' ' || c == b'T') {
         None => Some((b, None)),
         Some(i) => Some((&b[..i], Some(parse_time(&b[i + 1..])?))),

@@ -13,7 +13,7 @@ use evdev::raw_stream::RawDevice;
 use evdev::{EventType, KeyCode, LedCode};
 use tokio::sync::{mpsc, watch};
 
-use super::{sleep_or_shutdown, Backoff, Read, StatusHandle};
+use super::{sleep_or_shutdown, Read, StatusHandle, OPEN_RETRY};
 use crate::app::ScannerState;
 use crate::config::{ScannerKind, ScannerSettings};
 use crate::scanners::keys::{self, KeyDecoder, KeyEvent, KeyOutput, DEFAULT_MAX_LEN};
@@ -229,7 +229,7 @@ pub async fn run(
         return;
     };
     let by_match = !matches!(sel, Selector::Path(_));
-    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+    let mut backoff = OPEN_RETRY.retries();
     let mut stamp = None;
     let mut last_scan = Instant::now() - RESCAN;
     loop {

@@ -21,6 +21,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{App, Event, ScannerState, ScannerStatus};
+use crate::backoff::Backoff;
 use crate::config::{ScannerKind, ScannerSettings};
 
 pub use discover::print_candidates;
@@ -114,31 +115,9 @@ impl StatusHandle {
     }
 }
 
-/// Retry delays for opening a device: doubles from `min` up to `max`.
-#[derive(Debug, Clone)]
-pub(crate) struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff {
-            min,
-            max,
-            next: min,
-        }
-    }
-    pub(crate) fn reset(&mut self) {
-        self.next = self.min;
-    }
-    pub(crate) fn next_delay(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.max);
-        d
-    }
-}
+/// Waits between attempts to open a device: 100 ms, doubling up to 1 s (reset once it worked).
+pub(crate) const OPEN_RETRY: Backoff =
+    Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
 
 /// Sleep for `d`, or less if shutdown comes; true when shutting down.
 pub(crate) async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {

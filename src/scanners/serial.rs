@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_serial::SerialPortBuilderExt;
 
 use super::frame::{classify, FrameEvent, FrameSplitter, FrameText};
-use super::{sleep_or_shutdown, Backoff, Read, StatusHandle};
+use super::{sleep_or_shutdown, Read, StatusHandle, OPEN_RETRY};
 use crate::app::ScannerState;
 use crate::config::{ScannerKind, ScannerSettings};
 use crate::scanners::keys::DEFAULT_MAX_LEN;
@@ -95,7 +95,7 @@ pub async fn run(
     status: StatusHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+    let mut backoff = OPEN_RETRY.retries();
     let origin = Instant::now();
     let path_text = opts.path.display().to_string();
     loop {

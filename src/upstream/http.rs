@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
 
-use super::backoff::parse_retry_after;
+use super::retry_after::parse_retry_after;
 use super::tls::error_chain;
 use crate::store::outbox::{Delivery, PostedService};
 

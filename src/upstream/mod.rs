@@ -8,10 +8,10 @@
 //! errors are retried with exponential backoff and jitter (or the server's `Retry-After`) without
 //! end; any other 4xx parks the row as `failed` with the reason until a supervisor retries it.
 
-pub mod backoff;
 pub mod filedrop;
 pub mod http;
 pub mod pull;
+pub mod retry_after;
 pub mod tls;
 
 use std::time::Duration;
@@ -25,7 +25,7 @@ use crate::config::UpstreamKind;
 use crate::store::outbox::{self, Attempt, Delivery, DeliveryKind};
 use crate::store::{meta, StoreError};
 
-pub use backoff::Backoff;
+pub use crate::backoff::Backoff;
 use http::Outcome;
 
 /// The outbox worker (and the scheduled enrollment pull), until `shutdown` turns true.

@@ -4,16 +4,17 @@ import { h, mount } from './dom.js';
 import { t, otherLang, setLang, fmtDate } from './i18n.js';
 import { get, isConnected } from './api.js';
 import { playVerdict, unlockAudio } from './sound.js';
+import { VERDICT, KNOWN_CLIENT, UNASSIGNED, EVENT } from './names.js';
 
 const BANNER_MS = 4000;
 
 const VERDICT_CLASS = {
-  ok: 'v-ok',
-  no_open_enrollment: 'v-bad',
-  duplicate: 'v-warn',
-  unknown_client: 'v-grey',
-  invalid_code: 'v-grey',
-  unassigned: 'v-grey',
+  [VERDICT.OK]: 'v-ok',
+  [VERDICT.NO_OPEN_ENROLLMENT]: 'v-bad',
+  [VERDICT.DUPLICATE]: 'v-warn',
+  [VERDICT.UNKNOWN_CLIENT]: 'v-grey',
+  [VERDICT.INVALID_CODE]: 'v-grey',
+  [UNASSIGNED]: 'v-grey',
 };
 
 export function laneScreen(root, ctx, laneName, goSupervisor) {
@@ -58,7 +59,7 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
       return h('section', { class: 'banner ' + cls, id: 'banner', 'aria-hidden': 'true', dataset: { verdict: banner.verdict, seq: String(banner.seq) } },
         h('div', { class: 'banner-verdict' }, t('verdict.' + banner.verdict + '.banner')),
         banner.name ? h('div', { class: 'banner-name', id: 'banner-name' }, banner.name) : null,
-        banner.verdict !== 'ok' ? h('div', { class: 'banner-hint' }, t('verdict.' + banner.verdict + '.hint')) : null);
+        banner.verdict !== VERDICT.OK ? h('div', { class: 'banner-hint' }, t('verdict.' + banner.verdict + '.hint')) : null);
     }
     if (laneError) return h('section', { class: 'banner v-idle', id: 'banner', dataset: { verdict: 'error' } }, h('div', { class: 'banner-verdict small' }, laneError));
     if (!loaded) return h('section', { class: 'banner v-idle', id: 'banner', dataset: { verdict: 'loading' } }, h('div', { class: 'banner-verdict small' }, t('lane.connecting')));
@@ -105,18 +106,18 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
     render();
   }
 
-  ctx.on('scan', (d) => {
+  ctx.on(EVENT.SCAN, (d) => {
     if (!alive || d.lane !== laneName) return;
     if (d.entry) {
       if (d.batch && lane.batch && d.batch.id === lane.batch.id) lane.batch.served = d.batch.served;
       else if (d.batch) refresh();
-      show(d.entry.verdict, d.entry.verdict === 'ok' || d.entry.verdict === 'duplicate' || d.entry.verdict === 'no_open_enrollment' ? d.entry.display_name : null);
+      show(d.entry.verdict, KNOWN_CLIENT.has(d.entry.verdict) ? d.entry.display_name : null);
     } else if (d.unassigned) {
-      show('unassigned', null);
+      show(UNASSIGNED, null);
     }
   });
-  ctx.on('batch', () => { if (alive) refresh(); });
-  ctx.on('scanner', (s) => {
+  ctx.on(EVENT.BATCH, () => { if (alive) refresh(); });
+  ctx.on(EVENT.SCANNER, (s) => {
     if (!alive || s.lane !== laneName) return;
     const i = lane.scanners.findIndex((x) => x.name === s.name);
     const entry = { name: s.name, state: s.state, reason: s.reason };

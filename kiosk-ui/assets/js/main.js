@@ -8,6 +8,7 @@ import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api
 import { laneScreen } from './lane.js';
 import { pinPad } from './pin.js';
 import * as sup from './supervisor.js';
+import { EVENT } from './names.js';
 
 const app = document.getElementById('app');
 const laneName = new URLSearchParams(location.search).get('lane') || 'main';
@@ -30,7 +31,7 @@ function newScope() {
   };
 }
 
-for (const name of ['scan', 'batch', 'scanner', 'delivery']) {
+for (const name of [EVENT.SCAN, EVENT.BATCH, EVENT.SCANNER, EVENT.DELIVERY]) {
   on(name, (d) => { const s = scoped; if (s) (s.events[name] || []).forEach((f) => f(d)); });
 }
 let everConnected = false;

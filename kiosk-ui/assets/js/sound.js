@@ -1,5 +1,7 @@
 // A short, distinct tone per verdict, synthesised with WebAudio (no sound files).
 
+import { VERDICT, UNASSIGNED } from './names.js';
+
 let ctx = null;
 
 function audio() {
@@ -17,18 +19,18 @@ export function unlockAudio() { audio(); }
 
 // [frequency Hz, start s, length s, wave]
 const TONES = {
-  ok: [[880, 0, 0.09, 'sine'], [1320, 0.1, 0.14, 'sine']],
-  no_open_enrollment: [[196, 0, 0.45, 'square']],
-  duplicate: [[587, 0, 0.12, 'triangle'], [587, 0.2, 0.12, 'triangle']],
-  unknown_client: [[440, 0, 0.12, 'triangle'], [330, 0.15, 0.2, 'triangle']],
-  invalid_code: [[330, 0, 0.08, 'sawtooth'], [330, 0.12, 0.08, 'sawtooth'], [330, 0.24, 0.08, 'sawtooth']],
-  unassigned: [[392, 0, 0.3, 'triangle']],
+  [VERDICT.OK]: [[880, 0, 0.09, 'sine'], [1320, 0.1, 0.14, 'sine']],
+  [VERDICT.NO_OPEN_ENROLLMENT]: [[196, 0, 0.45, 'square']],
+  [VERDICT.DUPLICATE]: [[587, 0, 0.12, 'triangle'], [587, 0.2, 0.12, 'triangle']],
+  [VERDICT.UNKNOWN_CLIENT]: [[440, 0, 0.12, 'triangle'], [330, 0.15, 0.2, 'triangle']],
+  [VERDICT.INVALID_CODE]: [[330, 0, 0.08, 'sawtooth'], [330, 0.12, 0.08, 'sawtooth'], [330, 0.24, 0.08, 'sawtooth']],
+  [UNASSIGNED]: [[392, 0, 0.3, 'triangle']],
 };
 
 export function playVerdict(verdict) {
   const a = audio();
   if (!a) return;
-  const tones = TONES[verdict] || TONES.unknown_client;
+  const tones = TONES[verdict] || TONES[VERDICT.UNKNOWN_CLIENT];
   const t0 = a.currentTime + 0.01;
   for (const [f, start, len, wave] of tones) {
     const o = a.createOscillator();

@@ -3,8 +3,7 @@
 import { h, mount, confirmDialog, toast } from './dom.js';
 import { t, fmtDate, fmtDateTime, fmtTime, fmtAge } from './i18n.js';
 import { get, post, put, del } from './api.js';
-
-const FLAGGED = new Set(['no_open_enrollment', 'duplicate', 'unknown_client', 'invalid_code']);
+import { VERDICT, FLAGGED, EVENT } from './names.js';
 
 function errText(e) {
   return e && e.status === 0 ? t('error.network') : (e && e.message) || String(e);
@@ -107,9 +106,9 @@ export function batchesScreen(el, ctx) {
   }
 
   const reload = debounce(load, 200);
-  ctx.on('batch', reload);
-  ctx.on('scan', reload);
-  ctx.on('delivery', reload);
+  ctx.on(EVENT.BATCH, reload);
+  ctx.on(EVENT.SCAN, reload);
+  ctx.on(EVENT.DELIVERY, reload);
   ctx.onConnection((up) => { if (up) reload(); });
   loading(el);
   load();
@@ -220,7 +219,7 @@ export function batchScreen(el, ctx, id) {
     const live = batch.entries.filter((e) => !e.removed);
     return {
       total: batch.entries.length,
-      ok: live.filter((e) => e.verdict === 'ok').length,
+      ok: live.filter((e) => e.verdict === VERDICT.OK).length,
       flagged: live.filter((e) => FLAGGED.has(e.verdict)).length,
       removed: batch.entries.length - live.length,
     };
@@ -337,9 +336,9 @@ export function batchScreen(el, ctx, id) {
   }
 
   const reload = debounce(load, 120);
-  ctx.on('scan', (d) => { if (d.entry && d.entry.batch_id === id) reload(); });
-  ctx.on('batch', (d) => { if (d.id === id) reload(); });
-  ctx.on('delivery', (d) => { if (d.batch_id === id) reload(); });
+  ctx.on(EVENT.SCAN, (d) => { if (d.entry && d.entry.batch_id === id) reload(); });
+  ctx.on(EVENT.BATCH, (d) => { if (d.id === id) reload(); });
+  ctx.on(EVENT.DELIVERY, (d) => { if (d.batch_id === id) reload(); });
   ctx.onConnection((up) => { if (up) reload(); });
   ctx.onLang(() => { if (batch) render(); });
   loading(el);
@@ -370,7 +369,7 @@ export function lostCardScreen(el, ctx, id) {
             btn.disabled = true;
             try {
               const entry = await post(bpath + '/entries', { client_id: c.client_id, source: 'manual' });
-              toast(t('lost.added', { name: c.display_name, verdict: t('verdict.' + entry.verdict + '.short') }), entry.verdict === 'ok' ? '' : 'bad');
+              toast(t('lost.added', { name: c.display_name, verdict: t('verdict.' + entry.verdict + '.short') }), entry.verdict === VERDICT.OK ? '' : 'bad');
             } catch (err) { fail(err); btn.disabled = false; }
           } }, t('lost.add'))))));
     } catch (err) { mount(results); fail(err); }
@@ -415,7 +414,7 @@ export function rosterScreen(el, ctx, id) {
           try {
             const entry = await post(bpath + '/entries', { client_id: r.client_id, source: 'roster' });
             r.in_batch = true;
-            if (entry.verdict !== 'ok') toast(t('lost.added', { name: r.display_name, verdict: t('verdict.' + entry.verdict + '.short') }), 'bad');
+            if (entry.verdict !== VERDICT.OK) toast(t('lost.added', { name: r.display_name, verdict: t('verdict.' + entry.verdict + '.short') }), 'bad');
             renderList();
           } catch (e) { fail(e); }
         },
@@ -426,7 +425,7 @@ export function rosterScreen(el, ctx, id) {
     h('div', { class: 'row between' }, h('h1', null, t('roster.title')), h('a', { class: 'btn', href: '#batch/' + encodeURIComponent(id) }, t('common.back_to_batch'))),
     h('p', { class: 'muted' }, t('roster.hint')),
     input, list);
-  ctx.on('scan', (d) => { if (d.entry && d.entry.batch_id === id) load(); });
+  ctx.on(EVENT.SCAN, (d) => { if (d.entry && d.entry.batch_id === id) load(); });
   load();
   return { stop() { alive = false; } };
 }
@@ -476,8 +475,8 @@ export function statusScreen(el, ctx) {
               sc.reason ? h('span', { class: 'muted small' }, sc.reason) : null))))));
   }
   const reload = debounce(load, 300);
-  ctx.on('scanner', reload);
-  ctx.on('delivery', reload);
+  ctx.on(EVENT.SCANNER, reload);
+  ctx.on(EVENT.DELIVERY, reload);
   ctx.onConnection((up) => { if (up) reload(); });
   loading(el);
   load();

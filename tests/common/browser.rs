@@ -1,0 +1,285 @@
+//! Headless Chromium for the kiosk UI tests: Debian's chromium driven by its chromedriver over
+//! W3C WebDriver, through the fantoccini client. Only what the tests use: navigate, run a
+//! script, wait for a condition with a deadline, find and click, type, screenshots, an exact
+//! viewport.
+//!
+//! chromedriver runs in its own process group; dropping the [`Browser`] kills the whole group
+//! (chromedriver and the Chromium it started), so a failing test leaves no browser behind.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// True when Debian's chromium and chromium-driver are installed (tests/run.sh installs them).
+/// When they are not: a failure under `CI=true`, a printed skip elsewhere.
+pub fn chromium_ready() -> bool {
+    super::lib::init_tls();
+    super::precondition(
+        Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
+        &format!(
+            "the UI tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); \
+             tests/run.sh installs them"
+        ),
+    )
+}
+
+/// A Chrome DevTools command through chromedriver (`POST /session/{id}/goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+pub struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+impl Browser {
+    /// Start chromedriver and a headless Chromium session with this viewport (CSS pixels).
+    pub async fn start(width: u32, height: u32) -> Result<Browser> {
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {CHROMEDRIVER}"))?;
+        let profile = tempfile::tempdir()?;
+        let url = format!("http://127.0.0.1:{port}");
+        // chromedriver listens once it is ready; until then the status request is refused.
+        let http = super::http();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = match http.get(format!("{url}/status")).send().await {
+                Ok(r) => r.json::<Value>().await.ok(),
+                Err(_) => None,
+            };
+            if ready.is_some_and(|v| v["value"]["ready"] == true) {
+                break;
+            }
+            if Instant::now() > deadline {
+                super::sys::kill_group(driver.id());
+                return Err(anyhow!("chromedriver did not become ready within 20 s"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
+            format!("--window-size={},{}", width + 100, height + 200),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = fantoccini::wd::Capabilities::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": CHROMIUM, "args": args}),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let connected = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&url)
+            .await;
+        let client = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                super::sys::kill_group(driver.id());
+                return Err(anyhow!("no Chromium session: {e}"));
+            }
+        };
+        let b = Browser {
+            client,
+            driver,
+            _profile: profile,
+        };
+        b.viewport(width, height).await?;
+        Ok(b)
+    }
+
+    /// Set the page's viewport exactly, whatever the window decorations.
+    pub async fn viewport(&self, width: u32, height: u32) -> Result<()> {
+        self.client
+            .issue_cmd(Cdp(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}}),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.client
+            .goto(url)
+            .await
+            .with_context(|| format!("goto {url}"))
+    }
+
+    /// Run a script (a function body; `arguments[i]` are the args) and return its value.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Poll a script until it returns something truthy; fail with `what` after `timeout`.
+    pub async fn wait(&self, what: &str, script: &str, timeout: Duration) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut last;
+        loop {
+            match self.js(script, vec![]).await {
+                Ok(v) if truthy(&v) => return Ok(v),
+                Ok(v) => last = v,
+                Err(e) => last = Value::String(e.to_string()),
+            }
+            if Instant::now() > deadline {
+                let body = self
+                    .js(
+                        "return document.body ? document.body.innerText.slice(0, 600) : ''",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or(Value::Null);
+                return Err(anyhow!(
+                    "timed out after {timeout:?} waiting for {what} (last: {last}); page text: {body}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    }
+
+    /// Wait until an element matching `css` exists and is displayed.
+    pub async fn wait_visible(&self, css: &str, timeout: Duration) -> Result<()> {
+        let script = format!(
+            "const e = document.querySelector({}); return !!(e && e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');",
+            serde_json::to_string(css)?
+        );
+        self.wait(css, &script, timeout).await.map(|_| ())
+    }
+
+    /// A real click (pointer events, visibility and obscured checks) on the element.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.click_once(css)
+            .await
+            .map_err(|e| anyhow!("click {css}: {e}"))
+    }
+
+    async fn click_once(&self, css: &str) -> std::result::Result<(), fantoccini::error::CmdError> {
+        self.client.find(Locator::Css(css)).await?.click().await
+    }
+
+    /// Wait for the element to be visible and enabled, then click it. A page that re-rendered
+    /// between finding and clicking (stale element) is retried until the deadline.
+    pub async fn tap(&self, css: &str) -> Result<()> {
+        let script = format!(
+            "const e = document.querySelector({}); return !!(e && e.getClientRects().length && !e.disabled);",
+            serde_json::to_string(css)?
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.wait(
+                &format!("{css} clickable"),
+                &script,
+                Duration::from_secs(10),
+            )
+            .await?;
+            match self.click_once(css).await {
+                Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                r => return r.map_err(|e| anyhow!("tap {css}: {e}")),
+            }
+        }
+    }
+
+    /// Type text into a field (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let e = self.client.find(Locator::Css(css)).await?;
+        e.clear().await?;
+        e.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// The rendered text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let v = self
+            .js(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+                vec![json!(css)],
+            )
+            .await?;
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no element {css}"))
+    }
+
+    /// Save a PNG screenshot of the viewport.
+    pub async fn screenshot(&self, path: &Path) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png)?;
+        Ok(path.to_path_buf())
+    }
+
+    /// End the session; dropping kills what is left.
+    pub async fn quit(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // SIGKILL to chromedriver alone would orphan Chromium: kill the process group.
+        super::sys::kill_group(self.driver.id());
+        let _ = self.driver.wait();
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
