@@ -33,6 +33,20 @@ pub struct PullState {
     pub last_error_at: Option<String>,
 }
 
+/// What one scheduled pull came to, as the station remembers it.
+#[derive(Debug, Clone)]
+pub enum PullOutcome {
+    /// 304: nothing new.
+    NotModified,
+    /// A new file was imported; its validators for the next conditional request.
+    Imported {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// The pull failed (the old data stays), for this reason.
+    Failed(String),
+}
+
 /// Everything `GET /status` shows.
 #[derive(Debug, Clone)]
 pub struct StationStatus {
@@ -103,6 +117,59 @@ impl App {
             reloaded,
             reload_error,
         })
+    }
+
+    /// The validators of the last imported pull (ETag, Last-Modified) for a conditional request.
+    pub async fn pull_validators(&self) -> AppResult<(Option<String>, Option<String>)> {
+        self.with_store(|_, conn| {
+            Ok((
+                meta::get(conn, meta::PULL_ETAG)?,
+                meta::get(conn, meta::PULL_LAST_MODIFIED)?,
+            ))
+        })
+        .await
+    }
+
+    /// Remember what a scheduled pull came to (shown by `/status`), in one transaction.
+    pub async fn record_pull(&self, outcome: PullOutcome) -> AppResult<()> {
+        let now = outbox::ts(Utc::now());
+        self.with_store(move |_, conn| {
+            let now = Some(now.as_str());
+            match &outcome {
+                PullOutcome::NotModified => meta::set_all(
+                    conn,
+                    &[
+                        (meta::PULL_CHECKED_AT, now),
+                        (meta::PULL_ERROR, None),
+                        (meta::PULL_ERROR_AT, None),
+                    ],
+                )?,
+                PullOutcome::Imported {
+                    etag,
+                    last_modified,
+                } => meta::set_all(
+                    conn,
+                    &[
+                        (meta::PULL_ETAG, etag.as_deref()),
+                        (meta::PULL_LAST_MODIFIED, last_modified.as_deref()),
+                        (meta::PULL_IMPORTED_AT, now),
+                        (meta::PULL_CHECKED_AT, now),
+                        (meta::PULL_ERROR, None),
+                        (meta::PULL_ERROR_AT, None),
+                    ],
+                )?,
+                PullOutcome::Failed(reason) => meta::set_all(
+                    conn,
+                    &[
+                        (meta::PULL_ERROR, Some(reason)),
+                        (meta::PULL_ERROR_AT, now),
+                        (meta::PULL_CHECKED_AT, now),
+                    ],
+                )?,
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// The station's state for `/status`.

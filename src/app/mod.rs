@@ -32,7 +32,7 @@ use crate::config::Settings;
 use crate::store::Store;
 
 pub use batches::{AddEntry, BatchInfo, LaneScreen, NewBatchRequest};
-pub use data::{DataSummary, PullState, StationStatus};
+pub use data::{DataSummary, PullOutcome, PullState, StationStatus};
 pub use deliveries::{summarise, DeliverySummary};
 pub use error::{AppError, AppResult};
 pub use events::Event;

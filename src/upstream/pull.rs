@@ -9,19 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use reqwest::StatusCode;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
-use crate::app::App;
+use crate::app::{App, PullOutcome};
 use crate::config::Settings;
-use crate::store::meta::{
-    self, PULL_CHECKED_AT, PULL_ERROR, PULL_ERROR_AT, PULL_ETAG, PULL_IMPORTED_AT,
-    PULL_LAST_MODIFIED,
-};
-use crate::store::outbox::ts;
 
 use super::tls::{self, error_chain};
 
@@ -47,7 +41,7 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
         Ok(c) => c,
         Err(e) => {
             log::error!("enrollment pull: {e}");
-            record_failure(&app, e).await;
+            record(&app, PullOutcome::Failed(e)).await;
             return;
         }
     };
@@ -85,23 +79,9 @@ pub fn pull_client(settings: &Settings, url: &str) -> Result<reqwest::Client, St
     .map_err(|e| e.to_string())
 }
 
-async fn record_failure(app: &App, msg: String) {
-    let now = ts(Utc::now());
-    let r = app
-        .store
-        .call(move |c| {
-            meta::set_all(
-                c,
-                &[
-                    (PULL_ERROR, Some(&msg)),
-                    (PULL_ERROR_AT, Some(&now)),
-                    (PULL_CHECKED_AT, Some(&now)),
-                ],
-            )
-        })
-        .await;
-    if let Err(e) = r {
-        log::error!("enrollment pull: cannot record the failure: {e}");
+async fn record(app: &App, outcome: PullOutcome) {
+    if let Err(e) = app.record_pull(outcome).await {
+        log::error!("enrollment pull: cannot record the outcome: {e}");
     }
 }
 
@@ -111,30 +91,14 @@ pub async fn pull_once(app: &App, client: &reqwest::Client, url: &str) -> Result
     match &r {
         Ok(Pulled::NotModified) => {
             log::info!("enrollment pull: not modified");
-            let now = ts(Utc::now());
-            let r = app
-                .store
-                .call(move |c| {
-                    meta::set_all(
-                        c,
-                        &[
-                            (PULL_CHECKED_AT, Some(&now)),
-                            (PULL_ERROR, None),
-                            (PULL_ERROR_AT, None),
-                        ],
-                    )
-                })
-                .await;
-            if let Err(e) = r {
-                log::error!("enrollment pull: cannot record the check: {e}");
-            }
+            record(app, PullOutcome::NotModified).await;
         }
         Ok(Pulled::Imported(summary)) => {
             log::info!("enrollment pull: imported ({summary})");
         }
         Err(e) => {
             log::error!("enrollment pull failed, the current data stays: {e}");
-            record_failure(app, e.clone()).await;
+            record(app, PullOutcome::Failed(e.clone())).await;
         }
     }
     r
@@ -145,16 +109,7 @@ async fn fetch_and_import(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<Pulled, String> {
-    let (etag, last_modified) = app
-        .store
-        .call(|c| {
-            Ok::<_, crate::store::StoreError>((
-                meta::get(c, PULL_ETAG)?,
-                meta::get(c, PULL_LAST_MODIFIED)?,
-            ))
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let (etag, last_modified) = app.pull_validators().await.map_err(|e| e.to_string())?;
     let mut req = client.get(url);
     if let Some(e) = &etag {
         req = req.header(IF_NONE_MATCH, e);
@@ -211,27 +166,15 @@ async fn fetch_and_import(
         .import_and_reload(tmp.0.clone(), Some(url.to_string()), "pull")
         .await
         .map_err(|e| e.to_string())?;
-    let now = ts(Utc::now());
-    let recorded = app
-        .store
-        .call(move |c| {
-            meta::set_all(
-                c,
-                &[
-                    (PULL_ETAG, new_etag.as_deref()),
-                    (PULL_LAST_MODIFIED, new_last_modified.as_deref()),
-                    (PULL_IMPORTED_AT, Some(&now)),
-                    (PULL_CHECKED_AT, Some(&now)),
-                    (PULL_ERROR, None),
-                    (PULL_ERROR_AT, None),
-                ],
-            )
-        })
-        .await;
-    if let Err(e) = recorded {
-        // The data is in; only the next pull's conditional request may fetch it again.
-        log::error!("enrollment pull: cannot record the import: {e}");
-    }
+    // The data is in; if this record fails, the next pull only fetches the file again.
+    record(
+        app,
+        PullOutcome::Imported {
+            etag: new_etag,
+            last_modified: new_last_modified,
+        },
+    )
+    .await;
     let r = &summary.report;
     Ok(Pulled::Imported(match &summary.reload_error {
         None => format!(
