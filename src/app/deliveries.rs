@@ -1,8 +1,14 @@
 //! Deliveries of posted services: their state per batch, and a supervisor's retry.
 
-use crate::store::outbox::{self, Delivery, DeliveryState};
+use chrono::{DateTime, Utc};
 
-use super::{App, AppError, AppResult};
+use crate::store::meta;
+use crate::store::outbox::{self, Attempt, Delivery, DeliveryState, PostedService};
+
+use super::{App, AppError, AppResult, Event};
+
+/// A due delivery with its services, or why they cannot be sent as queued (a service missing).
+pub type DueDelivery = (Delivery, Result<Vec<PostedService>, String>);
 
 /// The delivery state of one posted batch.
 #[derive(Debug, Clone)]
@@ -51,6 +57,54 @@ pub fn summarise(rows: &[Delivery]) -> Option<DeliverySummary> {
 }
 
 impl App {
+    /// Queued deliveries due now with an id above `after`, oldest first, with their services.
+    pub async fn due_deliveries(&self, after: i64, limit: usize) -> AppResult<Vec<DueDelivery>> {
+        self.with_store(move |_, conn| {
+            let rows = outbox::due(conn, Utc::now(), after, limit)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for d in rows {
+                let services = outbox::services(conn, &d.service_ids)?;
+                out.push((d, services));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Record the attempts of a group of deliveries in one transaction, then tell the screens.
+    pub async fn record_attempts(&self, attempts: Vec<(Delivery, Attempt)>) -> AppResult<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(i64, Attempt)> = attempts.iter().map(|(d, a)| (d.id, a.clone())).collect();
+        self.with_store(move |_, conn| Ok(outbox::record(conn, &rows)?))
+            .await?;
+        for (d, _) in attempts {
+            self.publish(Event::Delivery {
+                batch_id: d.batch_id,
+                delivery_id: d.id,
+            });
+        }
+        Ok(())
+    }
+
+    /// When the next queued delivery is due (None: nothing queued).
+    pub async fn next_delivery_due(&self) -> AppResult<Option<DateTime<Utc>>> {
+        self.with_store(|_, conn| Ok(outbox::next_due(conn)?)).await
+    }
+
+    /// Remember why the upstream cannot deliver as configured (None: it can), for `/status`.
+    pub async fn record_upstream_setup(&self, problem: Option<String>) -> AppResult<()> {
+        self.with_store(move |_, conn| {
+            Ok(meta::set(
+                conn,
+                meta::UPSTREAM_SETUP_ERROR,
+                problem.as_deref(),
+            )?)
+        })
+        .await
+    }
+
     /// Deliveries, newest first, optionally of one state or one batch.
     pub async fn deliveries(
         &self,

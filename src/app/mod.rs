@@ -33,7 +33,7 @@ use crate::store::Store;
 
 pub use batches::{AddEntry, BatchInfo, LaneScreen, NewBatchRequest};
 pub use data::{DataSummary, PullOutcome, PullState, StationStatus};
-pub use deliveries::{summarise, DeliverySummary};
+pub use deliveries::{summarise, DeliverySummary, DueDelivery};
 pub use error::{AppError, AppResult};
 pub use events::Event;
 pub use scans::MAX_SCAN_LEN;

@@ -20,10 +20,10 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use crate::app::{App, Event};
+use crate::app::App;
+use crate::app::AppError;
 use crate::config::UpstreamKind;
 use crate::store::outbox::{self, Attempt, Delivery, DeliveryKind};
-use crate::store::{meta, StoreError};
 
 pub use crate::backoff::Backoff;
 use http::Outcome;
@@ -70,7 +70,7 @@ pub async fn run_with(app: App, mut shutdown: watch::Receiver<bool>, backoff: Ba
 }
 
 /// The worker's errors: the store failed (the pass is tried again shortly).
-pub type WorkerError = StoreError;
+pub type WorkerError = AppError;
 
 /// How many deliveries are sent at once.
 pub const PARALLEL: usize = 4;
@@ -118,11 +118,9 @@ impl Worker {
         if let Some(p) = &problem {
             log::error!("upstream: {p}; deliveries stay queued");
         }
-        let _ = self
-            .app
-            .store
-            .call(move |c| meta::set(c, meta::UPSTREAM_SETUP_ERROR, problem.as_deref()))
-            .await;
+        if let Err(e) = self.app.record_upstream_setup(problem).await {
+            log::error!("upstream: cannot record the setup state: {e}");
+        }
     }
 
     /// Send every delivery due now; returns when the next queued one is due (None: none queued).
@@ -135,19 +133,7 @@ impl Worker {
         let mut after = 0;
         let mut sent: Vec<(Delivery, Outcome)> = Vec::new();
         loop {
-            let due = self
-                .app
-                .store
-                .call(move |c| {
-                    let rows = outbox::due(c, Utc::now(), after, CHUNK)?;
-                    let mut out = Vec::with_capacity(rows.len());
-                    for d in rows {
-                        let services = outbox::services(c, &d.service_ids)?;
-                        out.push((d, services));
-                    }
-                    Ok::<_, WorkerError>(out)
-                })
-                .await?;
+            let due = self.app.due_deliveries(after, CHUNK).await?;
             let Some((last, _)) = due.last() else {
                 break;
             };
@@ -163,7 +149,7 @@ impl Worker {
             sent = due.into_iter().map(|(d, _)| d).zip(outcomes).collect();
         }
         self.record(sent).await?;
-        self.app.store.call(|c| outbox::next_due(c)).await
+        self.app.next_delivery_due().await
     }
 
     /// One attempt of one delivery.
@@ -224,19 +210,9 @@ impl Worker {
                     Attempt::Failed(reason.clone())
                 }
             };
-            writes.push((id, write));
+            writes.push((d.clone(), write));
         }
-        self.app
-            .store
-            .call(move |c| outbox::record(c, &writes))
-            .await?;
-        for (d, _) in &records {
-            self.app.publish(Event::Delivery {
-                batch_id: d.batch_id.clone(),
-                delivery_id: d.id,
-            });
-        }
-        Ok(())
+        self.app.record_attempts(writes).await
     }
 
     async fn send_http(&self, d: &Delivery, services: &[outbox::PostedService]) -> Outcome {
