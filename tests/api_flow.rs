@@ -781,7 +781,65 @@ async fn scan_events_carry_the_entry_with_the_display_name() {
     assert_eq!(data["entry"]["verdict"], "ok");
     assert_eq!(data["batch"]["served"], 1);
     assert!(!data.to_string().contains("Gonzalez"));
+    // The public stream carries no client ID, raw code or enrollment.
+    for private in ["client_id", "code", "enrollment_id"] {
+        assert!(data["entry"].get(private).is_none(), "{private} in {data}");
+    }
+    assert!(data["entry"]["id"].is_string());
     // Shutdown ends the live stream instead of hanging on it.
+    st.stop().await;
+}
+
+/// The first `scan` event's data on an event stream opened with `cookie` (None: public).
+async fn first_scan_event(st: &Station, cookie: Option<&str>, code: &str) -> Value {
+    let mut req = common::http().get(format!("{}/events", st.base));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut body = req.send().await.unwrap();
+    let mut text = String::new();
+    while !text.contains("event: hello") {
+        text.push_str(&String::from_utf8_lossy(
+            &body.chunk().await.unwrap().unwrap(),
+        ));
+    }
+    st.client()
+        .post("/lanes/main/scans", json!({ "code": code }))
+        .await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            text.push_str(&String::from_utf8_lossy(
+                &body.chunk().await.unwrap().unwrap(),
+            ));
+            if let Some(i) = text.find("event: scan\n") {
+                let rest = &text[i..];
+                if let Some(end) = rest.find("\n\n") {
+                    let line = rest[..end]
+                        .lines()
+                        .find(|l| l.starts_with("data: "))
+                        .unwrap();
+                    return serde_json::from_str::<Value>(&line[6..]).unwrap();
+                }
+            }
+        }
+    })
+    .await
+    .expect("scan event within 10 s")
+}
+
+#[tokio::test]
+async fn a_supervisor_stream_gets_the_client_id_the_public_one_does_not() {
+    let st = Station::start("").await;
+    let api = st.supervisor().await;
+    api.new_batch(json!({"project_id": "P1", "service_code": "484", "lane": "main"}))
+        .await;
+    let cookie = api.cookie.clone().expect("a session cookie");
+    let private = first_scan_event(&st, Some(&cookie), "C1").await;
+    assert_eq!(private["entry"]["client_id"], "C1", "{private}");
+    assert_eq!(private["entry"]["code"], "C1");
+    let public = first_scan_event(&st, None, "C3").await;
+    assert!(public["entry"].get("client_id").is_none(), "{public}");
+    assert_eq!(public["entry"]["display_name"].as_str().is_some(), true);
     st.stop().await;
 }
 

@@ -2,6 +2,11 @@
 //! [`Event`] turned into its SSE name and JSON here. A client that falls behind misses events (it
 //! gets a `lagged` event and should refetch); a comment keeps the connection alive every 15 s;
 //! streams end on shutdown so the daemon stops promptly.
+//!
+//! The stream is public (the lane screen faces the queue), so without a supervisor session a
+//! `scan` event's entry carries only what the screen shows: ids of the entry and batch, the
+//! display name (first name, last initial), the verdict, source, time and removal. The client ID,
+//! the raw code and the enrollment go only to a stream opened with a supervisor session.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -16,11 +21,32 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::{json, WebState};
 use crate::app::Event;
 
-/// The JSON `data` of an event.
-pub fn data(ev: &Event) -> Value {
+/// Who a stream is for: the public screen, or a supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Supervisor,
+}
+
+/// Fields of an entry the public stream leaves out.
+const PRIVATE_ENTRY_FIELDS: [&str; 3] = ["client_id", "code", "enrollment_id"];
+
+/// The JSON `data` of an event, for `audience`.
+pub fn data(ev: &Event, audience: Audience) -> Value {
     match ev {
         Event::Scan { lane, outcome } => {
-            json::scan_event(lane.as_ref().map(|l| l.as_str()), outcome)
+            let mut v = json::scan_event(lane.as_ref().map(|l| l.as_str()), outcome);
+            if audience == Audience::Public {
+                if let Some(entry) = v.get_mut("entry").and_then(Value::as_object_mut) {
+                    for field in PRIVATE_ENTRY_FIELDS {
+                        entry.remove(field);
+                    }
+                }
+                if let Some(u) = v.get_mut("unassigned").and_then(Value::as_object_mut) {
+                    u.remove("code");
+                }
+            }
+            v
         }
         Event::Batch { id } => json!({ "id": id }),
         Event::Lane { lane, batch_id } => json::lane_binding(lane.as_str(), batch_id.as_deref()),
@@ -39,15 +65,22 @@ pub fn data(ev: &Event) -> Value {
 
 pub async fn events(
     State(state): State<WebState>,
+    parts: axum::http::request::Parts,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let audience = match super::auth::token_from(&parts)
+        .and_then(|t| state.sessions.touch(&t, state.app.settings.web.idle_lock))
+    {
+        Some(_) => Audience::Supervisor,
+        None => Audience::Public,
+    };
     let rx = state.app.events.subscribe();
     let hello =
         futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
-    let stream = BroadcastStream::new(rx).map(|item| {
+    let stream = BroadcastStream::new(rx).map(move |item| {
         Ok(match item {
             Ok(ev) => SseEvent::default()
                 .event(ev.name())
-                .data(data(&ev).to_string()),
+                .data(data(&ev, audience).to_string()),
             Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default()
                 .event("lagged")
                 .data(format!("{{\"missed\": {n}}}")),

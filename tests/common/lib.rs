@@ -102,7 +102,10 @@ impl Events {
             loop {
                 let ev = self.0.recv().await.expect("event channel open");
                 if ev.name() == name {
-                    return scanstation::web::events::data(&ev);
+                    return scanstation::web::events::data(
+                        &ev,
+                        scanstation::web::events::Audience::Supervisor,
+                    );
                 }
             }
         })
