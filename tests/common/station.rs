@@ -127,6 +127,16 @@ impl Station {
             .await
     }
 
+    /// The server's `host:port`.
+    pub fn addr(&self) -> String {
+        let rest = self
+            .base
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.base);
+        rest.trim_end_matches("/api/v1").to_string()
+    }
+
     /// A client without a session.
     pub fn client(&self) -> Api {
         Api::new(&self.base)
