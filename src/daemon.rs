@@ -25,6 +25,16 @@ pub async fn run(
     listener: TcpListener,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    run_with_sessions(app, listener, Default::default(), shutdown).await
+}
+
+/// [`run`] with the supervisor sessions given (tests read the PIN check queue's counters).
+pub async fn run_with_sessions(
+    app: App,
+    listener: TcpListener,
+    sessions: std::sync::Arc<crate::web::auth::Sessions>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let tls = prepare_tls(&app)?;
     for warning in app.settings.secret_warnings() {
@@ -42,7 +52,7 @@ pub async fn run(
         app.settings.scanners.len(),
         app.settings.upstream.kind.as_str()
     );
-    crate::web::serve(app, listener, tls, shutdown).await?;
+    crate::web::serve(app, listener, tls, sessions, shutdown).await?;
     crate::systemd::notify_stopping();
     // Scanners release their grabs and the worker finishes its write before we exit.
     let _ = scanners.await;

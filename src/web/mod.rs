@@ -48,12 +48,17 @@ impl FromRef<WebState> for App {
     }
 }
 
-/// The whole HTTP application. `shutdown` ends live event streams when it turns true.
-pub fn router(app: App, shutdown: watch::Receiver<bool>) -> Router {
+/// The whole HTTP application over these supervisor sessions (and their PIN check queue).
+/// `shutdown` ends live event streams when it turns true.
+pub fn router(
+    app: App,
+    sessions: Arc<auth::Sessions>,
+    shutdown: watch::Receiver<bool>,
+) -> Router {
     let web = app.settings.web.clone();
     let state = WebState {
         app,
-        sessions: Arc::new(auth::Sessions::default()),
+        sessions,
         shutdown,
     };
     let api = Router::new()
@@ -88,9 +93,10 @@ pub async fn serve(
     app: App,
     listener: TcpListener,
     tls: Option<tls::ServerTls>,
+    sessions: Arc<auth::Sessions>,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let router = router(app, shutdown.clone());
+    let router = router(app, sessions, shutdown.clone());
     let stop = async move {
         let _ = shutdown.wait_for(|s| *s).await;
     };
