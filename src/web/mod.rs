@@ -50,11 +50,7 @@ impl FromRef<WebState> for App {
 
 /// The whole HTTP application over these supervisor sessions (and their PIN check queue).
 /// `shutdown` ends live event streams when it turns true.
-pub fn router(
-    app: App,
-    sessions: Arc<auth::Sessions>,
-    shutdown: watch::Receiver<bool>,
-) -> Router {
+pub fn router(app: App, sessions: Arc<auth::Sessions>, shutdown: watch::Receiver<bool>) -> Router {
     let web = app.settings.web.clone();
     let state = WebState {
         app,
