@@ -5,33 +5,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
 
-use common::{eventually, fixture};
-
-const BIN: &str = env!("CARGO_BIN_EXE_scanstation");
+use common::bin::{check_config, scanstation_umask_022, Daemon};
+use common::{eventually, fixture, Api, StationConfig};
 
 /// `scanstation ARGS` with umask 022, as IT would run it from a login shell.
 fn scanstation(args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    // SAFETY: umask is async-signal-safe and touches nothing but the child's own mask.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::umask(0o022);
-            Ok(())
-        });
-    }
-    cmd
+    scanstation_umask_022(args)
 }
 
 /// The permission bits, in octal as `ls -l` people read them ("600").
@@ -48,27 +35,11 @@ fn sibling(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", db.display()))
 }
 
-/// A station config in `dir` whose database is in the not yet existing `dir/state`.
-fn station(dir: &Path, edit: impl FnOnce(String) -> String) -> (PathBuf, PathBuf) {
-    let state = dir.join("state");
-    let config = dir.join("scanstation.toml");
-    std::fs::write(&config, edit(common::config_text(&state, ""))).unwrap();
-    (config, state.join("station.db"))
-}
-
-fn check_config(config: &Path) -> Output {
-    scanstation(&["check-config", "--config", config.to_str().unwrap()])
-        .output()
-        .unwrap()
-}
-
-/// Kills the daemon when the test ends, however it ends.
-struct Daemon(std::process::Child);
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// A station config in `dir` whose database is in the not yet existing `dir/state`; `edit`
+/// changes it (more `[web]` keys, an `[upstream]` table).
+fn station(dir: &Path, edit: impl FnOnce(StationConfig) -> StationConfig) -> (PathBuf, PathBuf) {
+    let config = edit(StationConfig::new(dir).database_in(&dir.join("state")));
+    (config.write(), config.database())
 }
 
 #[tokio::test]
@@ -92,36 +63,8 @@ async fn import_serve_and_export_keep_client_data_private_under_umask_022() {
     );
     assert_eq!(mode(&db), "600", "database after import");
 
-    let mut child = scanstation(&["serve", "--config", config_arg])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let daemon = Daemon(child);
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("http://") {
-                    let addr = line[i + 7..].split([',', ' ']).next().unwrap().to_string();
-                    let _ = tx.send(addr);
-                }
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-    }
-    let addr = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("serve logs its start-up line with the address");
-    let mut api = common::Api {
-        base: format!("http://{addr}/api/v1"),
-        http: common::http(),
-        cookie: None,
-    };
+    let daemon = Daemon::start(scanstation(&["serve", "--config", config_arg]));
+    let mut api = Api::new(&daemon.base());
     // A write while serve runs: the WAL and its index exist now.
     let (s, body) = api.post("/lanes/main/scans", json!({"code": "C1"})).await;
     assert!(s.is_success(), "{body}");
@@ -134,7 +77,7 @@ async fn import_serve_and_export_keep_client_data_private_under_umask_022() {
     let (s, _) = api.login("97531").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let logged = eventually(Duration::from_secs(10), "the wrong-PIN log line", || {
-        let log = log.lock().unwrap().clone();
+        let log = daemon.log();
         async move { log.contains("wrong supervisor PIN").then_some(log) }
     })
     .await;
@@ -161,25 +104,16 @@ async fn import_serve_and_export_keep_client_data_private_under_umask_022() {
 fn check_config_refuses_tls_off_on_a_lan_address() {
     let dir = tempfile::tempdir().unwrap();
     for listen in ["192.168.1.20:8443", "0.0.0.0:8443"] {
-        let (config, _) = station(dir.path(), |t| {
-            t.replace(
-                "listen = \"127.0.0.1:0\"",
-                &format!("listen = \"{listen}\"\ntls = \"off\""),
-            )
-        });
+        let (config, _) = station(dir.path(), |c| c.listen(listen).web("tls = \"off\""));
         let out = check_config(&config);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{listen}: {stderr}");
         assert!(stderr.contains("web.tls"), "{listen}: {stderr}");
     }
     // Off on loopback is fine (the kiosk), and auto on a LAN address means HTTPS.
-    let (config, _) = station(dir.path(), |t| {
-        t.replace("idle_lock", "tls = \"off\"\nidle_lock")
-    });
+    let (config, _) = station(dir.path(), |c| c.web("tls = \"off\""));
     assert!(check_config(&config).status.success());
-    let (config, _) = station(dir.path(), |t| {
-        t.replace("listen = \"127.0.0.1:0\"", "listen = \"192.168.1.20:8443\"")
-    });
+    let (config, _) = station(dir.path(), |c| c.listen("192.168.1.20:8443"));
     let out = check_config(&config);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -197,10 +131,10 @@ fn check_config_warns_about_a_world_readable_token_file() {
     std::fs::write(&token, "secret\n").unwrap();
     std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
     let upstream = format!(
-        "[upstream]\nkind = \"http-json\"\nurl = \"https://hmis.example.org/v1\"\ntoken_file = \"{}\"\n",
+        "kind = \"http-json\"\nurl = \"https://hmis.example.org/v1\"\ntoken_file = \"{}\"\n",
         token.display()
     );
-    let (config, _) = station(dir.path(), |t| format!("{t}\n{upstream}"));
+    let (config, _) = station(dir.path(), |c| c.upstream(&upstream));
     let out = check_config(&config);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

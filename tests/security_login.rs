@@ -10,8 +10,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use common::lib::{delay_after, FREE_TRIES};
 use common::{eventually, Station, PIN};
-use scanstation::web::login::{delay_after, FREE_TRIES};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_parallel_wrong_pins_get_no_more_checks_than_one_at_a_time() {
@@ -59,7 +59,7 @@ async fn a_hundred_parallel_wrong_pins_get_no_more_checks_than_one_at_a_time() {
         waited += delay_after(allowed);
         allowed += 1;
     }
-    let throttle = &st.app.sessions.throttle;
+    let throttle = st.throttle();
     let checks = throttle.checks();
     eprintln!("100 parallel wrong PINs in {elapsed:?}: {checks} PIN checks, {by_status:?}");
     assert!(
@@ -127,6 +127,6 @@ async fn an_oversized_pin_body_is_refused_unread() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(st.app.sessions.throttle.checks(), 0);
+    assert_eq!(st.throttle().checks(), 0);
     st.stop().await;
 }

@@ -7,12 +7,12 @@ mod common;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use common::lib::{import_projects, with_conn};
 use common::{fixture, Station};
-use scanstation::import::{import_path, ImportOptions};
 
 /// (dob, last_name_key) of a client, as stored.
 fn stored(st: &Station, id: &str) -> (Option<String>, String) {
-    st.app.store.with(|conn| {
+    with_conn(&st.app, |conn| {
         conn.query_row(
             "SELECT dob, last_name_key FROM clients WHERE personal_id = ?1",
             [id],
@@ -25,13 +25,7 @@ fn stored(st: &Station, id: &str) -> (Option<String>, String) {
 #[tokio::test]
 async fn clients_enrolled_elsewhere_keep_only_id_and_display_name() {
     let st = Station::start_with("", None).await;
-    let only_p1 = ImportOptions {
-        projects: vec!["P1".into()],
-    };
-    st.app
-        .store
-        .with(|conn| import_path(conn, &fixture("station"), &only_p1))
-        .unwrap();
+    import_projects(&st.app, &fixture("station"), &["P1"]);
     // C1 is enrolled in P1; C2 only in P2.
     assert_eq!(stored(&st, "C1"), (Some("1980-03-04".into()), "gon".into()));
     assert_eq!(stored(&st, "C2"), (None, String::new()));
@@ -56,11 +50,7 @@ async fn clients_enrolled_elsewhere_keep_only_id_and_display_name() {
     assert_eq!(hits[0]["client_id"], "C1", "{hits}");
 
     // Without a filter every client keeps its DOB (a station for the whole continuum).
-    let all = ImportOptions { projects: vec![] };
-    st.app
-        .store
-        .with(|conn| import_path(conn, &fixture("station"), &all))
-        .unwrap();
+    import_projects(&st.app, &fixture("station"), &[]);
     assert_eq!(stored(&st, "C2"), (Some("1975-07-08".into()), "smi".into()));
     st.stop().await;
 }

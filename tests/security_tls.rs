@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -14,16 +13,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 
-use common::{Station, PIN};
-use scanstation::config::WebConfig;
-use scanstation::web::tls;
-
-fn tls_on(text: String) -> String {
-    text.replace(
-        "idle_lock_seconds = 120",
-        "idle_lock_seconds = 120\ntls = \"on\"",
-    )
-}
+use common::lib::{prepare_tls, tls_enabled, TlsMode, WebSettings, SELF_SIGNED_CERT};
+use common::{https_trusting, Station, PIN};
 
 /// The certificate in a PEM file, and its SHA-256 as browsers show it, computed here.
 fn read_cert(path: &Path) -> (CertificateDer<'static>, String) {
@@ -33,39 +24,26 @@ fn read_cert(path: &Path) -> (CertificateDer<'static>, String) {
     (der, hex.join(":"))
 }
 
-/// A reqwest client that trusts only `cert`.
-fn client_trusting(cert: CertificateDer<'static>) -> reqwest::Client {
-    scanstation::init_tls();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn https_on_loopback_with_the_generated_certificate() {
-    let st = Station::start_custom("", Some(&common::fixture("station")), tls_on).await;
+    let st = Station::builder().https().start().await;
     let addr = st.addr();
-    let base = format!("https://{addr}/api/v1");
-    let cert_file = st.dir.path().join(tls::SELF_SIGNED_CERT);
-    let key_file = st.dir.path().join(tls::SELF_SIGNED_KEY);
+    let base = st.base.clone();
+    assert_eq!(base, format!("https://{addr}/api/v1"));
+    let (cert_file, key_file) = st.tls_files();
+    assert_eq!(
+        cert_file,
+        st.dir.join(SELF_SIGNED_CERT),
+        "self-signed, in the state folder"
+    );
     // The daemon makes the certificate as it starts; wait until it is there and whole.
-    let (cert, fingerprint) =
-        common::eventually(Duration::from_secs(20), "the certificate", || {
-            let cert = CertificateDer::from_pem_file(&cert_file)
-                .ok()
-                .map(|_| read_cert(&cert_file));
-            async move { cert }
-        })
-        .await;
+    let (_, fingerprint) = common::eventually(Duration::from_secs(20), "the certificate", || {
+        let cert = CertificateDer::from_pem_file(&cert_file)
+            .ok()
+            .map(|_| read_cert(&cert_file));
+        async move { cert }
+    })
+    .await;
     use std::os::unix::fs::PermissionsExt;
     let key_mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(
@@ -73,12 +51,13 @@ async fn https_on_loopback_with_the_generated_certificate() {
         "the private key is the service user's only"
     );
 
-    let https = client_trusting(cert);
+    // A client that trusts exactly that certificate.
+    let https = https_trusting(&cert_file);
     let resp = https.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 
-    // A client that trusts only the usual roots refuses the self-signed certificate.
-    let stranger = client_trusting(read_cert(&own_cert(st.dir.path())).0);
+    // A client that trusts another certificate (made the same way elsewhere) refuses this one.
+    let stranger = https_trusting(&own_cert(&st.dir));
     assert!(stranger
         .get(format!("{base}/healthz"))
         .send()
@@ -152,31 +131,31 @@ async fn https_on_loopback_with_the_generated_certificate() {
 fn own_cert(station_dir: &Path) -> std::path::PathBuf {
     let other = station_dir.join("other");
     std::fs::create_dir_all(&other).unwrap();
-    let web = WebConfig {
-        tls: scanstation::config::TlsMode::On,
-        ..WebConfig::default()
+    let web = WebSettings {
+        tls: TlsMode::On,
+        ..WebSettings::default()
     };
-    tls::prepare(&web, &other).unwrap().unwrap();
-    other.join(tls::SELF_SIGNED_CERT)
+    prepare_tls(&web, &other).expect("tls = on serves HTTPS");
+    other.join(SELF_SIGNED_CERT)
 }
 
 #[test]
 fn the_self_signed_certificate_is_made_once_and_a_configured_one_is_used_as_is() {
     let dir = tempfile::tempdir().unwrap();
-    let web = WebConfig {
-        listen: "192.168.1.20:8443".into(),
-        ..WebConfig::default()
+    let web = WebSettings {
+        listen: "192.168.1.20:8443".parse().unwrap(),
+        ..WebSettings::default()
     };
-    assert!(tls::enabled(&web), "auto: HTTPS on a LAN address");
-    let first = tls::prepare(&web, dir.path()).unwrap().unwrap().info;
-    let again = tls::prepare(&web, dir.path()).unwrap().unwrap().info;
+    assert!(tls_enabled(&web), "auto: HTTPS on a LAN address");
+    let first = prepare_tls(&web, dir.path()).unwrap();
+    let again = prepare_tls(&web, dir.path()).unwrap();
     assert_eq!(
         first.fingerprint_sha256, again.fingerprint_sha256,
         "kept across restarts"
     );
     assert!(first.self_signed);
     assert_eq!(
-        read_cert(&dir.path().join(tls::SELF_SIGNED_CERT)).1,
+        read_cert(&dir.path().join(SELF_SIGNED_CERT)).1,
         first.fingerprint_sha256
     );
 
@@ -189,17 +168,15 @@ fn the_self_signed_certificate_is_made_once_and_a_configured_one_is_used_as_is()
     let (cert_file, key_file) = (dir.path().join("it.crt"), dir.path().join("it.key"));
     std::fs::write(&cert_file, cert.pem()).unwrap();
     std::fs::write(&key_file, key.serialize_pem()).unwrap();
-    let web = WebConfig {
-        tls_cert: cert_file.display().to_string(),
-        tls_key: key_file.display().to_string(),
+    let web = WebSettings {
+        tls_cert: Some(cert_file.clone()),
+        tls_key: Some(key_file.clone()),
         ..web
     };
-    let info = tls::prepare(&web, dir.path()).unwrap().unwrap().info;
+    let info = prepare_tls(&web, dir.path()).unwrap();
     assert!(!info.self_signed);
     assert_eq!(info.fingerprint_sha256, read_cert(&cert_file).1);
 
     // A loopback listen stays plain HTTP by default (the kiosk).
-    assert!(tls::prepare(&WebConfig::default(), dir.path())
-        .unwrap()
-        .is_none());
+    assert!(prepare_tls(&WebSettings::default(), dir.path()).is_none());
 }
