@@ -10,6 +10,11 @@ use serde_json::{json, Value};
 
 use common::{Api, Station};
 
+/// Request headers, as name and value.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+/// A way of sending a request, and the answer it must get: status and error code.
+type Case<'a> = (Headers<'a>, StatusCode, &'static str);
+
 /// Everything a state-changing request could have changed, as the API shows it.
 async fn snapshot(api: &Api, batch: &str) -> Value {
     let mut all = json!({});
@@ -129,7 +134,7 @@ async fn state_changing_routes_refuse_other_sites_and_non_json() {
     let mut refused = 0;
     for (method, path, body) in &routes {
         let body = Some(body.to_string());
-        let cases: [(&[(&str, &str)], StatusCode, &str); 5] = [
+        let cases: [Case; 5] = [
             (
                 &[("origin", "http://evil.example"), json_type],
                 StatusCode::FORBIDDEN,
