@@ -78,6 +78,29 @@ pub struct WebConfig {
     pub listen: String,
     #[serde(default = "default_idle_lock")]
     pub idle_lock_seconds: u64,
+    /// HTTPS: "auto" (whenever `listen` is not a loopback address), "on" or "off".
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// PEM certificate chain and private key; both empty: a self-signed certificate made once
+    /// in the state folder.
+    #[serde(default)]
+    pub tls_cert: String,
+    #[serde(default)]
+    pub tls_key: String,
+    /// Origins besides the station's own allowed to make state-changing requests, e.g.
+    /// "https://scan.agency.org".
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// `[web] tls`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    #[default]
+    Auto,
+    On,
+    Off,
 }
 
 fn default_listen() -> String {
@@ -92,6 +115,10 @@ impl Default for WebConfig {
         WebConfig {
             listen: default_listen(),
             idle_lock_seconds: default_idle_lock(),
+            tls: TlsMode::default(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -362,6 +389,36 @@ pub struct Settings {
 pub struct WebSettings {
     pub listen: std::net::SocketAddr,
     pub idle_lock: Duration,
+    pub tls: TlsMode,
+    /// PEM certificate chain and key; None: the self-signed pair in the state folder.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Origins besides the station's own that may make state-changing requests (checked).
+    pub allowed_origins: Vec<String>,
+}
+
+impl WebSettings {
+    /// Does the station serve HTTPS? `auto`: whenever `listen` is not a loopback address.
+    pub fn https(&self) -> bool {
+        match self.tls {
+            TlsMode::On => true,
+            TlsMode::Off => false,
+            TlsMode::Auto => !self.listen.ip().is_loopback(),
+        }
+    }
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            idle_lock: Duration::from_secs(default_idle_lock()),
+            tls: TlsMode::Auto,
+            tls_cert: None,
+            tls_key: None,
+            allowed_origins: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -458,6 +515,73 @@ impl Settings {
     pub fn station_id(&self) -> &str {
         &self.station_id
     }
+    /// The folder of the database, where the station keeps its own files (the self-signed
+    /// HTTPS certificate).
+    pub fn state_dir(&self) -> &Path {
+        self.database
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+    /// Secrets other users can read (token files, the TLS key): warned about, not refused.
+    pub fn secret_warnings(&self) -> Vec<String> {
+        [
+            self.upstream.token_file.clone(),
+            self.pull.as_ref().and_then(|p| p.token_file.clone()),
+            self.web.tls_key.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| crate::fsmode::readable_by_others(&p))
+        .collect()
+    }
+}
+
+impl WebConfig {
+    /// Problems with the HTTPS and origin keys, as (key, message).
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.tls == TlsMode::Off
+            && self.listen.parse::<std::net::SocketAddr>().is_ok()
+            && !self
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|a| a.ip().is_loopback())
+        {
+            problems.push((
+                "web.tls",
+                format!(
+                    "\"off\" on {} would send the supervisor PIN and client names over the LAN \
+                     in clear: use \"auto\" or \"on\", or listen on 127.0.0.1",
+                    self.listen
+                ),
+            ));
+        }
+        match (self.tls_cert.is_empty(), self.tls_key.is_empty()) {
+            (true, true) => {}
+            (false, true) => problems.push(("web.tls_key", "tls_cert needs a tls_key".into())),
+            (true, false) => problems.push(("web.tls_cert", "tls_key needs a tls_cert".into())),
+            (false, false) => {
+                for (key, path) in [
+                    ("web.tls_cert", &self.tls_cert),
+                    ("web.tls_key", &self.tls_key),
+                ] {
+                    if !Path::new(path).is_file() {
+                        problems.push((key, format!("{path} does not exist")));
+                    }
+                }
+            }
+        }
+        for origin in &self.allowed_origins {
+            if crate::net::Origin::parse(origin).is_none() {
+                problems.push((
+                    "web.allowed_origins",
+                    format!("{origin:?} is not an origin such as \"https://scan.agency.org\""),
+                ));
+            }
+        }
+        problems
+    }
 }
 
 impl Config {
@@ -530,6 +654,9 @@ impl Config {
         }
         if self.web.idle_lock_seconds == 0 {
             bad("web.idle_lock_seconds", "must be at least 1".into());
+        }
+        for (key, message) in self.web.problems() {
+            bad(key, message);
         }
         let mut names = HashSet::new();
         for (i, s) in self.supervisor.iter().enumerate() {
@@ -768,6 +895,12 @@ impl Config {
             web: WebSettings {
                 listen,
                 idle_lock: Duration::from_secs(self.web.idle_lock_seconds),
+                tls: self.web.tls,
+                tls_cert: Some(PathBuf::from(&self.web.tls_cert))
+                    .filter(|p| !p.as_os_str().is_empty()),
+                tls_key: Some(PathBuf::from(&self.web.tls_key))
+                    .filter(|p| !p.as_os_str().is_empty()),
+                allowed_origins: self.web.allowed_origins,
             },
             supervisors: self.supervisor,
             policy: Policy {

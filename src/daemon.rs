@@ -25,19 +25,34 @@ pub async fn run(
     listener: TcpListener,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    run_with_sessions(app, listener, Default::default(), shutdown).await
+}
+
+/// [`run`] with the supervisor sessions given (tests read the PIN check queue's counters).
+pub async fn run_with_sessions(
+    app: App,
+    listener: TcpListener,
+    sessions: std::sync::Arc<crate::web::auth::Sessions>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let tls = prepare_tls(&app)?;
+    for warning in app.settings.secret_warnings() {
+        log::warn!("{warning}");
+    }
     let scanners = tokio::spawn(crate::scanners::run(app.clone(), shutdown.clone()));
     let upstream = tokio::spawn(crate::upstream::run(app.clone(), shutdown.clone()));
     let watchdog = tokio::spawn(watchdog(app.clone(), shutdown.clone()));
     crate::systemd::notify_ready();
     log::info!(
-        "scanstation {} started: station {}, http://{addr}, {} scanner(s), upstream {}",
+        "scanstation {} started: station {}, {}://{addr}, {} scanner(s), upstream {}",
         env!("CARGO_PKG_VERSION"),
         app.settings.station_id(),
+        if tls.is_some() { "https" } else { "http" },
         app.settings.scanners.len(),
         app.settings.upstream.kind.as_str()
     );
-    crate::web::serve(app, listener, shutdown).await?;
+    crate::web::serve(app, listener, tls, sessions, shutdown).await?;
     crate::systemd::notify_stopping();
     // Scanners release their grabs and the worker finishes its write before we exit.
     let _ = scanners.await;
@@ -45,6 +60,21 @@ pub async fn run(
     let _ = watchdog.await;
     log::info!("scanstation stopped");
     Ok(())
+}
+
+/// The HTTPS set-up `[web]` asks for (the self-signed certificate goes beside the database), with
+/// its fingerprint logged for IT to compare with what the tablets show.
+fn prepare_tls(app: &App) -> anyhow::Result<Option<crate::web::tls::ServerTls>> {
+    let tls = crate::web::tls::prepare(&app.settings.web, app.settings.state_dir())
+        .context("cannot set up HTTPS ([web] tls, tls_cert, tls_key)")?;
+    if let Some(t) = &tls {
+        log::info!(
+            "HTTPS certificate {} SHA-256 fingerprint {}",
+            t.info.cert_file.display(),
+            t.info.fingerprint_sha256
+        );
+    }
+    Ok(tls)
 }
 
 /// A shutdown signal that turns true on SIGTERM or SIGINT.

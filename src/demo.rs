@@ -126,7 +126,12 @@ pub async fn run(listen: &str) -> anyhow::Result<()> {
         report.files.len()
     );
     println!("  open batch on lane main: {} ({})", batch.name, batch.id);
-    println!("  UI: http://{addr}/   supervisor PIN: {pin}");
+    let scheme = if app.settings.web.https() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("  UI: {scheme}://{addr}/   supervisor PIN: {pin}");
     println!("  type a client ID and Enter to scan it on lane main; Ctrl-C to stop. Try:");
     println!(
         "    enrolled:            {}",

@@ -91,7 +91,7 @@ pub fn write_atomically<R>(
         .into_owned();
     let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)
+        let mut file = crate::fsmode::create_private(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
         let r = f(&mut file)?;
         file.flush()?;

@@ -163,6 +163,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.supervisors.len(),
                 settings.upstream.kind.as_str()
             );
+            for warning in settings.secret_warnings() {
+                println!("warning: {warning}");
+            }
+            if let Some(line) = scanstation::web::tls::describe(&settings) {
+                println!("{line}");
+            }
         }
         Command::Scanners => scanstation::scanners::print_candidates()?,
         Command::HashPin => {

@@ -23,6 +23,44 @@ pub fn pin_matches(pin: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Does `pin` match the argon2 PHC `hash`? argon2's working memory is `memory` (grown to what the
+/// hash's parameters need, then reused), so repeated checks do not allocate 19 MiB each time.
+pub fn pin_matches_in(pin: &str, hash: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    use argon2::{Algorithm, Params, PasswordHash, Version};
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = [0u8; 64];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        pin.as_bytes(),
+        salt.as_ref(),
+        out,
+        &mut memory[..blocks],
+    );
+    // Output's equality is constant-time.
+    hashed.is_ok() && argon2::password_hash::phc::Output::new(out).is_ok_and(|o| o == *expected)
+}
+
 /// Whether a configured hash is one `hash_pin` could have written; the reason if not.
 pub fn check_hash(hash: &str) -> Result<(), String> {
     PasswordHash::new(hash)

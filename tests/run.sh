@@ -14,6 +14,7 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have chromium || need+=(chromium)
 have chromedriver || need+=(chromium-driver)
+have certutil || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
     echo "tests/run.sh: installing test packages: ${need[*]}"
     apt-get update -qq

@@ -26,11 +26,17 @@
 //!
 //! # Project filter
 //! With [`ImportOptions::projects`] non-empty, only those projects and their enrollments (and the exits
-//! of kept enrollments) are kept; the rest is counted as "outside station projects". **Clients are
-//! all kept**: a client enrolled only elsewhere who scans at the door must get `no_open_enrollment`
-//! (staff enroll them in HMIS and reload the batch), not `unknown_client`, which tells staff the card
-//! itself is wrong. A later delta may also add an enrollment in a station project for such a client,
-//! and it needs the client row. A client row is small (no SSN, no full last name).
+//! of kept enrollments) are kept; the rest is counted as "outside station projects". **Every client
+//! keeps a row**: a client enrolled only elsewhere who scans at the door must get
+//! `no_open_enrollment` (staff enroll them in HMIS and reload the batch), not `unknown_client`,
+//! which tells staff the card itself is wrong. But only the minimum necessary: such a client keeps
+//! the client ID and the display name (first name, last initial); the DOB and the last-name search
+//! key are kept only for clients with an enrollment in the station's projects (a meal line's
+//! station must not hold the whole continuum's dates of birth). When a later delta adds such an
+//! enrollment, the client's DOB and search key come back with the client's next row: in the same
+//! delta if the HMIS sent the client record too, else at the next full refresh; until then the
+//! client scans and gets verdicts normally and is found by client ID or first name, not by last
+//! name or DOB.
 //!
 //! # Validation: refuse or skip
 //! An import runs in one `BEGIN IMMEDIATE` transaction: when it is refused, nothing changes.
@@ -416,6 +422,9 @@ fn run(
     for sql in &indexes {
         tx.execute_batch(sql)?;
     }
+    if !ctx.filter.is_empty() {
+        keep_minimum_of_clients_elsewhere(&tx)?;
+    }
     tx.execute_batch("DELETE FROM temp.import_seen; DELETE FROM temp.import_filtered;")?;
 
     let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -442,6 +451,19 @@ fn run(
         mode,
         files,
     })
+}
+
+/// With a project filter: a client with no enrollment in the station's projects keeps only the
+/// client ID and the display name (so a scan says `no_open_enrollment`, not `unknown_client`);
+/// the DOB and the last-name search key go. Run over every client after each import, so a
+/// delta's client rows are trimmed too.
+fn keep_minimum_of_clients_elsewhere(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE clients SET dob = NULL, last_name_key = ''
+          WHERE (dob IS NOT NULL OR last_name_key <> '')
+            AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.personal_id = clients.personal_id)",
+        [],
+    )
 }
 
 type Rdr<'r> = csv::Reader<Sniff<&'r mut dyn Read>>;

@@ -76,6 +76,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Open a connection with the station's settings and bring the schema up to date.
 pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    crate::fsmode::prepare_database(path)
+        .map_err(|(path, source)| StoreError::Folder { path, source })?;
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() && !dir.exists() {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {

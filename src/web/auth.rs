@@ -1,6 +1,7 @@
 //! Supervisor sessions: a PIN (argon2 hash in the config) gives an HttpOnly, SameSite=Strict
-//! cookie. Five wrong PINs in a row lock login for five minutes (station-wide: one screen, one
-//! queue of people). A session ends after `idle_lock_seconds` without a request.
+//! cookie (`Secure` when the station serves HTTPS). PIN checks go through one station-wide queue
+//! with a growing delay after repeated wrong PINs (see [`super::login`]). A session ends after
+//! `idle_lock_seconds` without a request.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,13 +12,12 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use rand::RngExt;
 
+pub use super::login::Login;
+use super::login::{Throttle, FREE_TRIES};
 use super::{ApiError, WebState};
 use crate::config::SupervisorConfig;
-use crate::pin::pin_matches;
 
 pub const COOKIE: &str = "scanstation_session";
-pub const MAX_FAILURES: u32 = 5;
-pub const LOCKOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 struct Session {
@@ -27,15 +27,10 @@ struct Session {
 }
 
 #[derive(Debug, Default)]
-struct Failures {
-    in_a_row: u32,
-    locked_until: Option<Instant>,
-}
-
-#[derive(Debug, Default)]
 pub struct Sessions {
     sessions: Mutex<HashMap<String, Session>>,
-    failures: Mutex<Failures>,
+    /// The PIN check queue.
+    pub throttle: Throttle,
 }
 
 /// A logged-in supervisor: the extractor that guards supervisor routes.
@@ -45,18 +40,6 @@ pub struct Supervisor {
     pub hmis_user_id: Option<String>,
 }
 
-/// Outcome of a PIN attempt.
-pub enum Login {
-    Ok {
-        token: String,
-        supervisor: Supervisor,
-    },
-    Wrong,
-    Locked {
-        retry_after: Duration,
-    },
-}
-
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
@@ -64,29 +47,15 @@ fn new_token() -> String {
 }
 
 impl Sessions {
-    fn locked(&self, now: Instant) -> Option<Duration> {
-        let f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        f.locked_until
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-    }
-
-    /// Check a PIN against every supervisor (blocking: argon2 is slow on purpose).
-    pub fn login(&self, pin: &str, supervisors: &[SupervisorConfig]) -> Login {
-        let now = Instant::now();
-        if let Some(retry_after) = self.locked(now) {
-            return Login::Locked { retry_after };
-        }
-        let found = if pin.is_empty() || pin.len() > 64 {
-            None
-        } else {
-            supervisors.iter().find(|s| pin_matches(pin, &s.pin_hash))
-        };
-        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match found {
-            Some(s) => {
-                *f = Failures::default();
-                drop(f);
+    /// Check a PIN against every supervisor through the station-wide queue.
+    pub async fn login(&self, pin: String, supervisors: &[SupervisorConfig]) -> Login {
+        match self.throttle.attempt(pin, supervisors.to_vec()).await {
+            Err(retry_after) => Login::Delayed { retry_after },
+            Ok((None, failures)) => Login::Wrong {
+                tries_left: FREE_TRIES.saturating_sub(failures),
+                failures,
+            },
+            Ok((Some(s), _)) => {
                 let token = new_token();
                 let supervisor = Supervisor {
                     name: s.name.clone(),
@@ -98,24 +67,12 @@ impl Sessions {
                     .insert(
                         token.clone(),
                         Session {
-                            supervisor: s.name.clone(),
-                            hmis_user_id: s.hmis_user_id.clone(),
-                            last_seen: now,
+                            supervisor: s.name,
+                            hmis_user_id: s.hmis_user_id,
+                            last_seen: Instant::now(),
                         },
                     );
                 Login::Ok { token, supervisor }
-            }
-            None => {
-                f.in_a_row += 1;
-                if f.in_a_row >= MAX_FAILURES {
-                    f.in_a_row = 0;
-                    f.locked_until = Some(now + LOCKOUT);
-                    log::warn!(
-                        "{MAX_FAILURES} wrong PINs in a row: login locked for {} s",
-                        LOCKOUT.as_secs()
-                    );
-                }
-                Login::Wrong
             }
         }
     }
@@ -155,9 +112,11 @@ pub fn token_from(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-pub fn set_cookie(token: &str) -> HeaderValue {
+/// The session cookie; `secure` (HTTPS) keeps the browser from ever sending it in clear.
+pub fn set_cookie(token: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
@@ -186,7 +145,8 @@ impl FromRequestParts<WebState> for Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pin::hash_pin;
+    use crate::pin::{hash_pin, pin_matches_in};
+    use argon2::Argon2;
 
     fn sup(name: &str, pin: &str) -> SupervisorConfig {
         SupervisorConfig {
@@ -197,10 +157,25 @@ mod tests {
     }
 
     #[test]
-    fn pin_identifies_the_supervisor_and_lockout_after_five() {
+    fn reused_memory_verifies_like_argon2_itself() {
+        use argon2::PasswordVerifier;
+        let hash = hash_pin("4821").unwrap();
+        let mut memory = Vec::new();
+        for pin in ["4821", "4822", "", "48210"] {
+            let theirs = Argon2::default()
+                .verify_password(pin.as_bytes(), hash.as_str())
+                .is_ok();
+            assert_eq!(pin_matches_in(pin, &hash, &mut memory), theirs, "{pin:?}");
+        }
+        assert!(pin_matches_in("4821", &hash, &mut memory));
+        assert!(!pin_matches_in("4821", "not a hash", &mut memory));
+    }
+
+    #[tokio::test]
+    async fn pin_identifies_the_supervisor_and_a_wait_after_five() {
         let sups = vec![sup("Maria", "1234"), sup("Ana", "9876")];
         let s = Sessions::default();
-        match s.login("9876", &sups) {
+        match s.login("9876".into(), &sups).await {
             Login::Ok { supervisor, token } => {
                 assert_eq!(supervisor.name, "Ana");
                 assert_eq!(
@@ -212,13 +187,20 @@ mod tests {
                     "idle session expires"
                 );
             }
-            _ => panic!("right PIN refused"),
+            other => panic!("right PIN refused: {other:?}"),
         }
-        for _ in 0..4 {
-            assert!(matches!(s.login("0000", &sups), Login::Wrong));
+        for left in (0..5).rev() {
+            match s.login("0000".into(), &sups).await {
+                Login::Wrong { tries_left, .. } => assert_eq!(tries_left, left),
+                other => panic!("wrong PIN gave {other:?}"),
+            }
         }
-        assert!(matches!(s.login("0000", &sups), Login::Wrong));
-        // Locked now, even for the right PIN.
-        assert!(matches!(s.login("1234", &sups), Login::Locked { .. }));
+        // A wait runs now, even for the right PIN, and no PIN is checked during it.
+        let checks = s.throttle.checks();
+        assert!(matches!(
+            s.login("1234".into(), &sups).await,
+            Login::Delayed { .. }
+        ));
+        assert_eq!(s.throttle.checks(), checks);
     }
 }

@@ -10,17 +10,19 @@ mod deliveries;
 mod error;
 pub mod events;
 mod extract;
+pub mod guard;
 pub mod json;
 mod lanes;
+pub mod login;
 mod session;
 mod status;
+pub mod tls;
 pub mod ui;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Request};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::extract::FromRef;
+use axum::http::StatusCode;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -46,11 +48,13 @@ impl FromRef<WebState> for App {
     }
 }
 
-/// The whole HTTP application. `shutdown` ends live event streams when it turns true.
-pub fn router(app: App, shutdown: watch::Receiver<bool>) -> Router {
+/// The whole HTTP application over these supervisor sessions (and their PIN check queue).
+/// `shutdown` ends live event streams when it turns true.
+pub fn router(app: App, sessions: Arc<auth::Sessions>, shutdown: watch::Receiver<bool>) -> Router {
+    let web = app.settings.web.clone();
     let state = WebState {
         app,
-        sessions: Arc::new(auth::Sessions::default()),
+        sessions,
         shutdown,
     };
     let api = Router::new()
@@ -71,35 +75,37 @@ pub fn router(app: App, shutdown: watch::Receiver<bool>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ui::routes())
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard::Origins::new(&web)),
+            guard::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
 
-async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    resp
-}
-
-/// Serve until `shutdown` turns true; in-flight requests finish, live event streams end.
+/// Serve until `shutdown` turns true; in-flight requests finish, live event streams end. With
+/// `tls`, over HTTPS only.
 pub async fn serve(
     app: App,
     listener: TcpListener,
+    tls: Option<tls::ServerTls>,
+    sessions: Arc<auth::Sessions>,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let router = router(app, shutdown.clone());
+    let router = router(app, sessions, shutdown.clone());
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    let Some(tls) = tls else {
+        let router = router.into_make_service_with_connect_info::<tls::Peer>();
+        return axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await;
+    };
+    let listener = tls::TlsListener::new(listener, &tls)?;
+    let router = router.layer(axum::Extension(tls.info));
+    let router = router.into_make_service_with_connect_info::<tls::Peer>();
     axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        })
+        .with_graceful_shutdown(stop)
         .await
 }

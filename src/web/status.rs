@@ -21,7 +21,11 @@ async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn status(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>> {
+async fn status(
+    State(app): State<App>,
+    _s: Supervisor,
+    tls: Option<axum::Extension<super::tls::CertInfo>>,
+) -> ApiResult<Json<Value>> {
     let s = app.status().await?;
     let head = json!({
         "station_id": app.settings.station_id(),
@@ -30,5 +34,14 @@ async fn status(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>
         "timezone": app.settings.timezone,
         "started_at": app.started_at.to_rfc3339(),
     });
-    Ok(Json(json::status(head, &s)))
+    let mut v = json::status(head, &s);
+    v["tls"] = match tls {
+        Some(axum::Extension(t)) => json!({
+            "fingerprint_sha256": t.fingerprint_sha256,
+            "cert_file": t.cert_file,
+            "self_signed": t.self_signed,
+        }),
+        None => Value::Null,
+    };
+    Ok(Json(v))
 }

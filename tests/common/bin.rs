@@ -23,6 +23,26 @@ where
     c
 }
 
+/// `scanstation ARGS...` started with umask 022, as IT would run it from a login shell (so
+/// files are private because the station makes them so, not because of the test's umask).
+pub fn scanstation_umask_022<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut c = scanstation(args);
+    super::sys::child_umask(&mut c, 0o022);
+    c
+}
+
+/// `scanstation check-config --config CONFIG`, run to the end.
+pub fn check_config(config: &Path) -> Output {
+    scanstation([OsStr::new("check-config"), OsStr::new("--config")])
+        .arg(config)
+        .output()
+        .expect("run scanstation check-config")
+}
+
 /// `scanstation import --config CONFIG DATA`, run to the end.
 pub fn import(config: &Path, data: &Path) -> Output {
     scanstation([OsStr::new("import"), OsStr::new("--config")])
@@ -44,8 +64,15 @@ impl Daemon {
     /// Start `scanstation serve --config CONFIG` and wait for the start-up line naming the
     /// address it listens on.
     pub fn serve(config: &Path) -> Daemon {
-        let mut child = scanstation([OsStr::new("serve"), OsStr::new("--config")])
-            .arg(config)
+        let mut cmd = scanstation([OsStr::new("serve"), OsStr::new("--config")]);
+        cmd.arg(config);
+        Daemon::start(cmd)
+    }
+
+    /// [`Daemon::serve`] from a prepared `scanstation serve ...` command (e.g. with a umask,
+    /// [`scanstation_umask_022`]); its stdin, stdout and stderr are set here.
+    pub fn start(mut cmd: Command) -> Daemon {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,7 +1,7 @@
 //! Headless Chromium for the kiosk UI tests: Debian's chromium driven by its chromedriver over
 //! W3C WebDriver, through the fantoccini client. Only what the tests use: navigate, run a
 //! script, wait for a condition with a deadline, find and click, type, screenshots, an exact
-//! viewport.
+//! viewport, and a home whose NSS database trusts one certificate (the kiosk over HTTPS).
 //!
 //! chromedriver runs in its own process group; dropping the [`Browser`] kills the whole group
 //! (chromedriver and the Chromium it started), so a failing test leaves no browser behind.
@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// NSS's certutil (Debian's libnss3-tools), to make a trust store Chromium reads.
+pub const CERTUTIL: &str = "/usr/bin/certutil";
 
 /// True when Debian's chromium and chromium-driver are installed (tests/run.sh installs them).
 /// When they are not: a failure under `CI=true`, a printed skip elsewhere.
@@ -30,6 +32,49 @@ pub fn chromium_ready() -> bool {
              tests/run.sh installs them"
         ),
     )
+}
+
+/// True when certutil is installed (tests/run.sh installs libnss3-tools); as
+/// [`chromium_ready`], a failure under `CI=true` when it is not.
+pub fn certutil_ready() -> bool {
+    super::precondition(
+        Path::new(CERTUTIL).exists(),
+        &format!(
+            "the HTTPS UI test needs certutil ({CERTUTIL}, Debian's libnss3-tools); \
+             tests/run.sh installs it"
+        ),
+    )
+}
+
+/// A new home folder whose NSS database (`$HOME/.pki/nssdb`, what Chromium reads on Linux, as
+/// docs/IT.md tells IT to set up for the kiosk) trusts the PEM certificate `cert` as a server
+/// certificate, and nothing else added. Start the browser in it with [`Browser::start_in_home`].
+pub fn home_trusting(cert: &Path) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("temp home");
+    let nssdb = home.path().join(".pki/nssdb");
+    std::fs::create_dir_all(&nssdb).expect("make .pki/nssdb");
+    let db = format!("sql:{}", nssdb.display());
+    let certutil = |args: &[&str]| {
+        let st = Command::new(CERTUTIL)
+            .args(args)
+            .status()
+            .expect("run certutil");
+        assert!(st.success(), "certutil {args:?}");
+    };
+    certutil(&["-d", &db, "-N", "--empty-password"]);
+    let cert = cert.to_str().expect("certificate path is UTF-8");
+    certutil(&[
+        "-d",
+        &db,
+        "-A",
+        "-t",
+        "P,,",
+        "-n",
+        "scanstation",
+        "-i",
+        cert,
+    ]);
+    home
 }
 
 /// A Chrome DevTools command through chromedriver (`POST /session/{id}/goog/cdp/execute`).
@@ -68,8 +113,22 @@ fn free_port() -> u16 {
 impl Browser {
     /// Start chromedriver and a headless Chromium session with this viewport (CSS pixels).
     pub async fn start(width: u32, height: u32) -> Result<Browser> {
+        Self::start_with(width, height, None).await
+    }
+
+    /// [`Browser::start`] with `HOME` set to `home` for chromedriver and the Chromium it starts
+    /// (so Chromium reads that home's NSS trust store, see [`home_trusting`]).
+    pub async fn start_in_home(width: u32, height: u32, home: &Path) -> Result<Browser> {
+        Self::start_with(width, height, Some(home)).await
+    }
+
+    async fn start_with(width: u32, height: u32, home: Option<&Path>) -> Result<Browser> {
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
+        let mut cmd = Command::new(CHROMEDRIVER);
+        if let Some(home) = home {
+            cmd.env("HOME", home);
+        }
+        let driver = cmd
             .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

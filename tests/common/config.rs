@@ -4,7 +4,8 @@
 //! `station.db` in the station's folder, the web server on 127.0.0.1:0 with a 120 s idle lock,
 //! two supervisors (Maria, [`PIN`], HMIS user BS7; Ana, [`OTHER_PIN`]) and two services (484 Hot
 //! Meals, one unit of 0.00; 200 Bed Night, a HUD bed night). The builder changes what a test
-//! needs: the station id, the idle lock, serial scanners, an `[upstream]` table, more tables.
+//! needs: the station id, the idle lock, the database's folder, `web.listen` and more `[web]` keys
+//! (`tls`, ...), serial scanners, an `[upstream]` table, more tables.
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,11 @@ use super::pin::{pin_hash, OTHER_PIN, PIN};
 #[derive(Debug, Clone)]
 pub struct StationConfig {
     dir: PathBuf,
+    database_dir: Option<PathBuf>,
     station_id: String,
+    listen: String,
     idle_lock_seconds: u64,
+    web: String,
     scanners: Vec<String>,
     upstream: Option<String>,
     extra: String,
@@ -26,8 +30,11 @@ impl StationConfig {
     pub fn new(dir: &Path) -> StationConfig {
         StationConfig {
             dir: dir.to_path_buf(),
+            database_dir: None,
             station_id: "test-1".into(),
+            listen: "127.0.0.1:0".into(),
             idle_lock_seconds: 120,
+            web: String::new(),
             scanners: Vec::new(),
             upstream: None,
             extra: String::new(),
@@ -36,6 +43,27 @@ impl StationConfig {
 
     pub fn station_id(mut self, id: &str) -> Self {
         self.station_id = id.into();
+        self
+    }
+
+    /// The database (and so the state folder: the self-signed certificate goes there too) in
+    /// `dir` instead of the station's folder; the daemon makes `dir` when it is missing.
+    pub fn database_in(mut self, dir: &Path) -> Self {
+        self.database_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// `web.listen` (default `127.0.0.1:0`). Only configs that are checked, never served, listen
+    /// elsewhere than loopback (tests talk to loopback only).
+    pub fn listen(mut self, addr: &str) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    /// More keys of the `[web]` table, e.g. `tls = "on"` (lines of TOML).
+    pub fn web(mut self, keys: &str) -> Self {
+        self.web.push_str(keys);
+        self.web.push('\n');
         self
     }
 
@@ -74,7 +102,10 @@ impl StationConfig {
 
     /// The station's SQLite file.
     pub fn database(&self) -> PathBuf {
-        self.dir.join("station.db")
+        self.database_dir
+            .as_deref()
+            .unwrap_or(&self.dir)
+            .join("station.db")
     }
 
     /// Where [`StationConfig::write`] puts the file.
@@ -91,9 +122,9 @@ timezone = "America/Chicago"
 [storage]
 database = "{db}"
 [web]
-listen = "127.0.0.1:0"
+listen = "{listen}"
 idle_lock_seconds = {idle}
-[[supervisor]]
+{web}[[supervisor]]
 name = "Maria"
 pin_hash = "{h1}"
 hmis_user_id = "BS7"
@@ -115,7 +146,9 @@ hud_type_provided = 200
 "#,
             id = self.station_id,
             db = self.database().display(),
+            listen = self.listen,
             idle = self.idle_lock_seconds,
+            web = self.web,
             h1 = pin_hash(PIN),
             h2 = pin_hash(OTHER_PIN),
         );

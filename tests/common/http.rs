@@ -16,6 +16,28 @@ pub fn http() -> reqwest::Client {
         .expect("HTTP client")
 }
 
+/// A client that trusts exactly one certificate, the first in the PEM file `cert` (an HTTPS
+/// station's, see [`super::Station::tls_files`]), and no other roots.
+pub fn https_trusting(cert: &std::path::Path) -> reqwest::Client {
+    use rustls::pki_types::pem::PemObject;
+    super::lib::init_tls();
+    let der = rustls::pki_types::CertificateDer::from_pem_file(cert)
+        .unwrap_or_else(|e| panic!("no PEM certificate in {}: {e}", cert.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).expect("a usable certificate");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .no_proxy()
+        .tls_backend_preconfigured(config)
+        .build()
+        .expect("HTTPS client")
+}
+
 /// A client of the API at `base` (`http://host:port/api/v1`).
 pub struct Api {
     pub base: String,
@@ -27,9 +49,14 @@ pub struct Api {
 impl Api {
     /// A client without a session.
     pub fn new(base: &str) -> Api {
+        Api::with_client(base, http())
+    }
+
+    /// A client without a session over `http` (e.g. [`https_trusting`]).
+    pub fn with_client(base: &str, http: reqwest::Client) -> Api {
         Api {
             base: base.to_string(),
-            http: http(),
+            http,
             cookie: None,
         }
     }

@@ -11,9 +11,12 @@ use tokio::sync::{broadcast, watch};
 
 pub use scanstation::app::{App, ScannerState, ScannerStatus};
 pub use scanstation::backoff::Backoff;
-pub use scanstation::config::Settings;
+pub use scanstation::config::{Settings, TlsMode, WebSettings};
 pub use scanstation::scanners::ScanSink;
 pub use scanstation::upstream::pull::Pulled;
+pub use scanstation::web::auth::Sessions;
+pub use scanstation::web::login::{delay_after, Throttle, FREE_TRIES};
+pub use scanstation::web::tls::{CertInfo, SELF_SIGNED_CERT, SELF_SIGNED_KEY};
 
 /// Make ring the process-wide rustls provider (before any HTTP client or TLS server is built).
 pub fn init_tls() {
@@ -64,6 +67,16 @@ pub fn import(conn: &mut rusqlite::Connection, path: &Path) {
 /// Import into the app's database.
 pub fn import_app(app: &App, path: &Path) {
     with_conn(app, |c| import(c, path));
+}
+
+/// Import into the app's database with a project filter (`[]`: all projects), as
+/// `import --project` does.
+pub fn import_projects(app: &App, path: &Path, projects: &[&str]) {
+    let options = scanstation::import::ImportOptions {
+        projects: projects.iter().map(|p| p.to_string()).collect(),
+    };
+    with_conn(app, |c| scanstation::import::import_path(c, path, &options))
+        .unwrap_or_else(|e| panic!("import of {} fails: {e}", path.display()));
 }
 
 /// Today in the station's time zone.
@@ -121,13 +134,40 @@ pub async fn scan(app: &App, lane: &str, code: &str, source: &str) {
 
 // ---- daemon and workers ------------------------------------------------------------------------
 
-/// The whole daemon (web server, scanners, upstream worker) on `listener`, until `shutdown`.
+/// The whole daemon (web server, scanners, upstream worker) on `listener`, until `shutdown`,
+/// with these supervisor sessions (new ones, as at a start of the service).
 pub fn spawn_daemon(
     app: App,
     listener: tokio::net::TcpListener,
+    sessions: std::sync::Arc<Sessions>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    tokio::spawn(scanstation::daemon::run(app, listener, shutdown))
+    tokio::spawn(scanstation::daemon::run_with_sessions(
+        app, listener, sessions, shutdown,
+    ))
+}
+
+// ---- HTTPS -------------------------------------------------------------------------------------
+
+/// The certificate and key files the station serves (or will make at its start): `[web]
+/// tls_cert`/`tls_key`, else the self-signed pair in the state folder.
+pub fn tls_files(app: &App) -> (PathBuf, PathBuf) {
+    let (cert, key, _) =
+        scanstation::web::tls::cert_paths(&app.settings.web, app.settings.state_dir());
+    (cert, key)
+}
+
+/// Does this `[web]` serve HTTPS?
+pub fn tls_enabled(web: &WebSettings) -> bool {
+    scanstation::web::tls::enabled(web)
+}
+
+/// The daemon's TLS set-up for `web` with its state folder `state_dir` (the self-signed
+/// certificate made there when missing): the served certificate, or None for plain HTTP.
+pub fn prepare_tls(web: &WebSettings, state_dir: &Path) -> Option<CertInfo> {
+    scanstation::web::tls::prepare(web, state_dir)
+        .unwrap_or_else(|e| panic!("TLS set-up fails: {e}"))
+        .map(|t| t.info)
 }
 
 /// The outbox worker (and scheduled pull) with a chosen retry timing, until `shutdown`.

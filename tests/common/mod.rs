@@ -7,12 +7,16 @@
 //!   TOML every test starts from). PINs are hashed once per process ([`pin`]).
 //! - [`station::Station`]: the real daemon (`daemon::run`: HTTP API, kiosk UI, scanners, upstream
 //!   worker) in-process on 127.0.0.1:0 over a real SQLite file in a temp folder, with a fixture
-//!   imported through the normal import path. It can stop and start again on the same port.
+//!   imported through the normal import path. It can stop and start again on the same port, serve
+//!   HTTPS with its self-signed certificate (`builder().https()`), and shows its login queue
+//!   ([`station::Station::throttle`]).
 //! - [`http::Api`]: an HTTP client of the station's API with the supervisor's cookie session and
-//!   JSON helpers.
+//!   JSON helpers; [`http::https_trusting`]: a client trusting exactly one certificate.
 //! - [`wait::eventually`]: poll a condition until a deadline; the failure names what was awaited.
-//! - [`bin`]: the real `scanstation` binary as a child process (`serve`, `import`, ...).
-//! - [`browser::Browser`]: headless Chromium through chromedriver (fantoccini).
+//! - [`bin`]: the real `scanstation` binary as a child process (`serve`, `import`,
+//!   `check-config`, ...; with umask 022 as from a login shell).
+//! - [`browser::Browser`]: headless Chromium through chromedriver (fantoccini), optionally in a
+//!   home whose NSS store trusts one certificate.
 //! - [`serial`]: fake serial scanners on real pseudo-terminals; [`upstream`]: a test CA, a real
 //!   HTTPS receiver with scripted answers, and the outbox worker on its own runtime.
 //! - [`lib`]: every call the tests make into the `scanstation` library, so that a changed
@@ -37,7 +41,7 @@ pub mod wait;
 use std::path::{Path, PathBuf};
 
 pub use config::StationConfig;
-pub use http::{http, Api};
+pub use http::{http, https_trusting, Api};
 pub use pin::{pin_hash, OTHER_PIN, PIN};
 pub use station::Station;
 pub use wait::{eventually, eventually_blocking, DEADLINE};

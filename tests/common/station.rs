@@ -1,22 +1,26 @@
 //! A real station in-process: the daemon's `run` (HTTP API, kiosk UI, scanner tasks, upstream
 //! worker) over a real SQLite file in a temp folder, serving on 127.0.0.1:0, driven over HTTP
 //! like any client. There is no readiness sleep: the listener is bound before the daemon starts,
-//! so the first request queues until it answers.
+//! so the first request queues until it answers. An HTTPS station ([`StationBuilder::https`])
+//! serves `tls = "on"` on 127.0.0.1 with the self-signed certificate the daemon makes in the
+//! station's folder as it starts; its URLs are `https://`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
 use super::config::StationConfig;
 use super::http::Api;
-use super::lib::{self, App};
+use super::lib::{self, App, Sessions, Throttle};
 
 /// How a test station is made; see [`Station::builder`].
 pub struct StationBuilder {
     temp: Option<tempfile::TempDir>,
     config: StationConfig,
     import: Option<PathBuf>,
+    https: bool,
 }
 
 impl StationBuilder {
@@ -29,6 +33,15 @@ impl StationBuilder {
     /// Import this fixture (default `tests/fixtures/station`) before the daemon starts.
     pub fn import(mut self, path: &Path) -> Self {
         self.import = Some(path.to_path_buf());
+        self
+    }
+
+    /// Serve HTTPS (`[web] tls = "on"` on 127.0.0.1): [`Station::root`] and [`Station::base`]
+    /// are `https://` URLs; clients must trust [`Station::tls_files`]'s certificate (see
+    /// [`super::http::https_trusting`]).
+    pub fn https(mut self) -> Self {
+        self.config = self.config.web("tls = \"on\"");
+        self.https = true;
         self
     }
 
@@ -52,12 +65,15 @@ impl StationBuilder {
             .expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
         let (shutdown, rx) = watch::channel(false);
-        let handle = lib::spawn_daemon(app.clone(), listener, rx);
+        let sessions = Arc::new(Sessions::default());
+        let handle = lib::spawn_daemon(app.clone(), listener, sessions.clone(), rx);
+        let scheme = if self.https { "https" } else { "http" };
         Station {
-            root: format!("http://127.0.0.1:{port}"),
-            base: format!("http://127.0.0.1:{port}/api/v1"),
+            root: format!("{scheme}://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}/api/v1"),
             port,
             app,
+            sessions,
             config_text: text,
             shutdown,
             handle: Some(handle),
@@ -72,12 +88,14 @@ pub struct Station {
     /// The station's folder: config, database, and whatever the test puts there.
     pub dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
-    /// `http://127.0.0.1:{port}` (the kiosk UI).
+    /// `http://127.0.0.1:{port}` (the kiosk UI); `https://` for an HTTPS station.
     pub root: String,
-    /// `http://127.0.0.1:{port}/api/v1`.
+    /// `http://127.0.0.1:{port}/api/v1`; `https://` for an HTTPS station.
     pub base: String,
     pub port: u16,
     pub app: App,
+    /// The supervisor sessions of the running daemon (new ones at each restart).
+    sessions: Arc<Sessions>,
     config_text: String,
     shutdown: watch::Sender<bool>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -98,6 +116,7 @@ impl Station {
             config: StationConfig::new(dir),
             import: Some(super::fixture("station")),
             temp: None,
+            https: false,
         }
     }
 
@@ -125,6 +144,27 @@ impl Station {
             .config(|c| c.idle_lock(idle_lock_seconds).extra(extra))
             .start()
             .await
+    }
+
+    /// The server's `host:port`.
+    pub fn addr(&self) -> String {
+        let rest = self
+            .base
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.base);
+        rest.trim_end_matches("/api/v1").to_string()
+    }
+
+    /// The PIN check queue of the running daemon (how many PINs it checked, how many at once).
+    pub fn throttle(&self) -> &Throttle {
+        &self.sessions.throttle
+    }
+
+    /// The certificate and key (PEM) an HTTPS station serves; the self-signed pair is made by
+    /// the daemon as it starts, so a test waits for the certificate before reading it.
+    pub fn tls_files(&self) -> (PathBuf, PathBuf) {
+        lib::tls_files(&self.app)
     }
 
     /// A client without a session.
@@ -174,7 +214,13 @@ impl Station {
         };
         self.app = lib::open_app(lib::settings(&self.config_text));
         let (tx, rx) = watch::channel(false);
-        self.handle = Some(lib::spawn_daemon(self.app.clone(), listener, rx));
+        self.sessions = Arc::new(Sessions::default());
+        self.handle = Some(lib::spawn_daemon(
+            self.app.clone(),
+            listener,
+            self.sessions.clone(),
+            rx,
+        ));
         self.shutdown = tx;
     }
 

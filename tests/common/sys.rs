@@ -1,9 +1,11 @@
 //! The harness's only `unsafe`: the libc calls std has no safe form of (pseudo-terminals, flock,
-//! signals to a process or a process group). Each block says why it is sound.
+//! signals to a process or a process group, a child's umask). Each block says why it is sound.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::process::Command;
 
 /// A new pseudo-terminal in raw mode: the master end, and the path of its slave (the slave fd
 /// itself is closed; the device stays while the master is open).
@@ -72,5 +74,18 @@ pub fn kill_group(pgid: u32) {
     // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
     unsafe {
         libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+    }
+}
+
+/// Start the child with this umask (e.g. 0o022, a login shell's), whatever the test's own is.
+pub fn child_umask(cmd: &mut Command, mask: u32) {
+    let mask = mask as libc::mode_t;
+    // SAFETY: the hook runs in the forked child before exec; umask(2) is async-signal-safe,
+    // allocates nothing and touches only the child's own file mode mask.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(mask);
+            Ok(())
+        });
     }
 }

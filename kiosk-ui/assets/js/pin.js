@@ -56,7 +56,10 @@ export function pinPad(root, { reason, onLogin, onCancel }) {
       return;
     } catch (e) {
       pin = '';
-      if (e.status === 401) message = t('pin.wrong');
+      if (e.status === 401) {
+        const left = e.body && e.body.tries_left;
+        message = typeof left === 'number' ? t(left > 0 ? 'pin.wrong_left' : 'pin.wrong_wait_next', { n: left }) : t('pin.wrong');
+      }
       else if (e.status === 429) {
         const secs = (e.body && e.body.retry_after_seconds) || 30;
         retryUntil = Date.now() + secs * 1000;
