@@ -29,6 +29,8 @@ fn snapshot(conn: &Connection) -> Vec<String> {
         ("clients", "personal_id"),
         ("enrollments", "enrollment_id"),
         ("exits", "exit_id"),
+        ("hmis_services", "services_id"),
+        ("hmis_deleted", "kind, id"),
     ] {
         let mut st = conn
             .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
@@ -111,11 +113,24 @@ fn full_refresh_with_bom_crlf_upper_case_headers_and_both_date_orders() {
         .files
         .iter()
         .all(|f| f.skipped.is_empty() && f.warnings.is_empty()));
-    assert!(
-        rep.file("Services.csv").is_none(),
-        "Services.csv is not read"
-    );
+    // Services the HMIS already has: an m-d-yyyy DateProvided, a deleted one, a non-bed-night.
+    assert_eq!((f("Services.csv").kept, f("Services.csv").deleted), (3, 1));
     assert_eq!(counts(&conn), (2, 5, 6, 2));
+    assert_eq!(data_status(&conn).unwrap().hmis_services, 3);
+    let night = |id: &str, day: &str| {
+        scanstation::store::hmis::hmis_bed_night_on(
+            &conn,
+            id,
+            chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(night("C006", "2024-02-10") && night("C006", "2024-02-11"));
+    assert!(!night("C006", "2024-02-12"), "deleted in the HMIS");
+    assert!(
+        !night("C001", "2024-02-10"),
+        "RecordType 144 is not a bed night"
+    );
 
     let q = |sql: &str, id: &str| one(&conn, sql, id);
     // mm-dd-yyyy DOB, apostrophe in the last name.
@@ -434,7 +449,9 @@ fn full_refresh_replaces_everything() {
     import_path(&mut conn, &fixture("basic"), &all()).unwrap();
     let strip = |v: Vec<String>| -> Vec<String> {
         v.into_iter()
-            .filter(|r| !r.starts_with("meta|Text(\"imported_at\")"))
+            .filter(|r| {
+                !r.starts_with("meta|Text(\"imported_at\")") && !r.starts_with("meta|Text(\"last_")
+            })
             .collect()
     };
     assert_eq!(strip(snapshot(&conn)), strip(first));
@@ -580,12 +597,13 @@ fn structural_problems_refuse_the_import() {
         "Enrollment.csv:1: missing required column EntryDate"
     );
 
-    let short_row = copy_fixture("basic", &dir.path().join("c"));
-    edit(&short_row.join("Exit.csv"), ",116,,", ",116,");
-    let err = import_path(&mut conn, &short_row, &all()).unwrap_err();
+    let twice = copy_fixture("basic", &dir.path().join("c"));
+    edit(&twice.join("Exit.csv"), "Destination", "ExitDate");
+    let err = import_path(&mut conn, &twice, &all()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Exit.csv:2: expected 11 fields as in the header, found 10"
+        "Exit.csv:1: column ExitDate appears twice in the header (columns 4 and 5); \
+         the station cannot tell which to read"
     );
 
     let bad_directive = copy_fixture("basic", &dir.path().join("d"));
@@ -642,27 +660,25 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             .map(|i| (i.reason, i.lines))
             .collect()
     };
-    assert_eq!(f("Project.csv").kept, 2);
+    // A primary key twice in one file is folded: same DateUpdated, so the later row wins.
+    assert_eq!((f("Project.csv").kept, f("Project.csv").folded), (2, 1));
     assert_eq!(
         reasons("Project.csv"),
-        vec![
-            ("duplicate ProjectID (first row kept)".into(), 1, vec![3]),
-            ("missing ProjectID".into(), 1, vec![4]),
-        ]
+        vec![("missing ProjectID".into(), 1, vec![4])]
     );
     assert_eq!(
         warnings("Project.csv"),
         vec![("ProjectType not in HUD list 2.02.6 (kept)".into(), vec![5])]
     );
-    assert_eq!(f("Client.csv").kept, 2);
+    assert_eq!((f("Client.csv").kept, f("Client.csv").folded), (2, 1));
     assert_eq!(
         reasons("Client.csv"),
-        vec![
-            ("missing PersonalID".into(), 1, vec![3]),
-            ("duplicate PersonalID (first row kept)".into(), 1, vec![5]),
-        ]
+        vec![("missing PersonalID".into(), 1, vec![3])]
     );
-    assert_eq!(f("Enrollment.csv").kept, 2);
+    assert_eq!(
+        (f("Enrollment.csv").kept, f("Enrollment.csv").folded),
+        (2, 1)
+    );
     assert_eq!(
         reasons("Enrollment.csv"),
         vec![
@@ -677,7 +693,6 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
                 1,
                 vec![5]
             ),
-            ("duplicate EnrollmentID (first row kept)".into(), 1, vec![6]),
             ("missing EnrollmentID".into(), 1, vec![8]),
         ]
     );
@@ -688,7 +703,7 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             vec![7]
         )]
     );
-    assert_eq!(f("Exit.csv").kept, 2);
+    assert_eq!((f("Exit.csv").kept, f("Exit.csv").folded), (2, 1));
     assert_eq!(
         reasons("Exit.csv"),
         vec![
@@ -698,7 +713,6 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
                 vec![3]
             ),
             ("missing ExitDate".into(), 1, vec![4]),
-            ("duplicate ExitID (first row kept)".into(), 1, vec![5]),
         ]
     );
     assert_eq!(
@@ -708,8 +722,15 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             vec![2]
         )]
     );
+    for r in &rep.files {
+        assert_eq!(
+            r.read,
+            r.kept + r.deleted + r.folded + r.older + r.filtered + r.skipped_total(),
+            "{rep}"
+        );
+    }
     assert_eq!(counts(&conn), (2, 2, 2, 2));
-    // The first of two rows with the same ID is the one kept.
+    // The later of two rows with the same ID and DateUpdated is the one kept.
     assert_eq!(
         one(
             &conn,
@@ -717,7 +738,16 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             "1001"
         )
         .as_deref(),
-        Some("Hot Meals Program")
+        Some("Duplicate Of Hot Meals")
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT personal_id FROM enrollments WHERE enrollment_id=?1",
+            "E01"
+        )
+        .as_deref(),
+        Some("C002")
     );
     assert_eq!(
         one(
@@ -726,7 +756,7 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             "X01"
         )
         .as_deref(),
-        Some("E01")
+        Some("E05")
     );
     let text = rep.to_string();
     assert!(
@@ -798,9 +828,9 @@ fn hud_validation_files_import_with_bad_rows_skipped() {
     let rep = import_path(&mut conn, &path, &all()).unwrap();
     eprintln!("{rep}");
     let f = |n: &str| rep.file(n).unwrap().clone();
-    // Projects: VALID, VALIDATION, ERROR, RRHSSO, RRHHOUSING; a second "VALID" is a duplicate.
+    // Projects: VALID, VALIDATION, ERROR, RRHSSO, RRHHOUSING; a second "VALID" is folded.
     assert_eq!(f("Project.csv").kept, 5);
-    assert_eq!(f("Project.csv").skipped_total(), 1);
+    assert_eq!(f("Project.csv").folded, 1);
     // Clients: the one without a PersonalID is skipped.
     assert_eq!(f("Client.csv").kept, 4);
     assert_eq!(f("Client.csv").skipped[0].reason, "missing PersonalID");

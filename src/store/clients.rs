@@ -23,6 +23,15 @@ pub struct RosterRow {
     pub in_batch: bool,
 }
 
+/// The display name of a row whose columns 0, 1, 2 are personal_id, first_name, last_initial.
+fn label(r: &rusqlite::Row) -> rusqlite::Result<String> {
+    Ok(rules::display_name_or_label(
+        &r.get::<_, String>(1)?,
+        &r.get::<_, String>(2)?,
+        &r.get::<_, String>(0)?,
+    ))
+}
+
 fn like_prefix(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 1);
     for c in s.chars() {
@@ -67,10 +76,21 @@ pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> AppResult<V
     let rows = stmt.query_map(params![q, first, last, dob], |r| {
         Ok(ClientHit {
             client_id: r.get(0)?,
-            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+            display_name: label(r)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let hits: Vec<ClientHit> = rows.collect::<Result<_, _>>()?;
+    // A hashed export left no names to match (DOB search and client IDs still work).
+    if hits.is_empty() && !q.is_empty() {
+        if let Some(h) = crate::store::hmis::hashed_names(conn)? {
+            return Err(AppError::Invalid(format!(
+                "name search is unavailable for this data: the HMIS export is hashed \
+                 (HashStatus {h}), so the station holds no names; search by client ID or \
+                 date of birth"
+            )));
+        }
+    }
+    Ok(hits)
 }
 
 /// Clients with an open enrollment in the batch's project on its date ("quick services").
@@ -118,7 +138,7 @@ pub fn roster(conn: &Connection, settings: &Settings, batch_id: &str) -> AppResu
     let rows = stmt.query_map(params![project, date, bed_night, batch_id], |r| {
         Ok(RosterRow {
             client_id: r.get(0)?,
-            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+            display_name: label(r)?,
             enrollment_id: r.get(3)?,
             in_batch: r.get(4)?,
         })

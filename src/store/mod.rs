@@ -5,6 +5,7 @@
 
 pub mod batches;
 pub mod clients;
+pub mod hmis;
 mod migrate;
 
 use std::path::{Path, PathBuf};
