@@ -551,20 +551,26 @@ fn bad_date_names_file_line_column_and_changes_nothing() {
 }
 
 #[test]
-fn a_bad_dob_is_refused_without_repeating_it() {
+fn a_bad_dob_is_left_empty_with_a_warning_that_does_not_repeat_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = open(&dir);
     let bad = copy_fixture("basic", dir.path());
     edit(&bad.join("Client.csv"), "1980-03-14", "1980-14-03");
-    let err = import_path(&mut conn, &bad, &all())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("Client.csv:2:9 (DOB): expected a date"),
-        "{err}"
+    let rep = import_path(&mut conn, &bad, &all()).unwrap();
+    let c = rep.file("Client.csv").unwrap();
+    assert_eq!(c.kept, 5);
+    assert_eq!(c.warnings[0].lines, vec![2]);
+    assert!(c.warnings[0].reason.starts_with("DOB not a date"));
+    let text = rep.to_string();
+    assert!(!text.contains("1980"), "{text}");
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT dob FROM clients WHERE personal_id=?1",
+            "C001"
+        ),
+        None
     );
-    assert!(!err.contains("1980"), "{err}");
-    assert_eq!(counts(&conn), (0, 0, 0, 0));
 }
 
 #[test]
@@ -765,94 +771,6 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
     );
 }
 
-/// The public HUD test data in /work/shared, when present.
-fn shared(name: &str) -> Option<PathBuf> {
-    let p = Path::new("/work/shared/testdata/hmis-csv").join(name);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("note: {} absent, skipping", p.display());
-        None
-    }
-}
-
-#[test]
-fn hud_datalab_test_kits_fy2024_and_fy2026() {
-    for name in ["fy2024_datalab_testkit", "fy2026_datalab_testkit_converted"] {
-        let Some(path) = shared(name) else { continue };
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = open(&dir);
-        let rep = import_path(&mut conn, &path, &all()).unwrap();
-        assert_eq!(
-            rep.export_date, "2023-02-07 12:00:00",
-            "mm-dd-yyyy ExportDate"
-        );
-        assert_eq!(rep.directive, 2);
-        let (_, clients, enrollments, exits) = counts(&conn);
-        assert_eq!(
-            (clients, enrollments, exits),
-            (514, 574, 447),
-            "{name}: {rep}"
-        );
-        assert!(
-            rep.files.iter().all(|f| f.skipped.is_empty()),
-            "{name}: {rep}"
-        );
-    }
-}
-
-#[test]
-fn hud_enrollment_test_files_directive_3_is_a_full_refresh() {
-    let Some(path) = shared("fy2024_enrollment_test_files") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = open(&dir);
-    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
-    let rep = import_path(&mut conn, &path, &all()).unwrap();
-    assert_eq!(rep.directive, 3);
-    assert_eq!(rep.mode, Mode::FullRefresh);
-    assert!(rep
-        .to_string()
-        .contains("ExportDirective 3 (other), treated as a full refresh"));
-    assert_eq!(counts(&conn), (1, 3, 4, 1), "basic's rows replaced: {rep}");
-}
-
-#[test]
-fn hud_validation_files_import_with_bad_rows_skipped() {
-    let Some(path) = shared("fy2024_validation_files") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = open(&dir);
-    let rep = import_path(&mut conn, &path, &all()).unwrap();
-    eprintln!("{rep}");
-    let f = |n: &str| rep.file(n).unwrap().clone();
-    // Projects: VALID, VALIDATION, ERROR, RRHSSO, RRHHOUSING; a second "VALID" is folded.
-    assert_eq!(f("Project.csv").kept, 5);
-    assert_eq!(f("Project.csv").folded, 1);
-    // Clients: the one without a PersonalID is skipped.
-    assert_eq!(f("Client.csv").kept, 4);
-    assert_eq!(f("Client.csv").skipped[0].reason, "missing PersonalID");
-    // Enrollments: ERROR (no PersonalID) and the second VALID (unknown project FAILURE) skipped.
-    let e = f("Enrollment.csv");
-    assert_eq!(e.read, 8);
-    assert_eq!(e.kept + e.skipped_total(), 8);
-    assert_eq!(e.kept, 6, "{rep}");
-    // Exits: the exit before entry is kept with a warning.
-    let x = f("Exit.csv");
-    assert!(
-        x.warnings
-            .iter()
-            .any(|w| w.reason.starts_with("ExitDate before EntryDate")),
-        "{rep}"
-    );
-    assert_eq!(x.kept + x.skipped_total(), x.read);
-    assert_eq!((x.read, x.kept), (8, 5), "{rep}");
-    let (_, clients, enrollments, exits) = counts(&conn);
-    assert_eq!((clients, enrollments, exits), (4, e.kept, x.kept));
-}
-
 #[test]
 fn a_name_that_is_not_utf8_is_kept_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
@@ -883,4 +801,111 @@ fn a_name_that_is_not_utf8_is_kept_with_a_warning() {
         .as_deref(),
         Some("her")
     );
+}
+
+#[test]
+fn a_row_with_the_wrong_number_of_fields_is_skipped_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let short_row = copy_fixture("basic", dir.path());
+    edit(&short_row.join("Exit.csv"), ",116,,", ",116,");
+    let rep = import_path(&mut conn, &short_row, &all()).unwrap();
+    let x = rep.file("Exit.csv").unwrap();
+    assert_eq!(
+        x.skipped,
+        vec![scanstation::import::Issue {
+            reason: "wrong number of fields (not as many as the header)".into(),
+            count: 1,
+            lines: vec![2],
+        }]
+    );
+    assert_eq!((x.read, x.kept, x.deleted), (3, 1, 1));
+    assert!(rep
+        .to_string()
+        .contains("skipped 1: wrong number of fields (not as many as the header) (line 2)"));
+    assert_eq!(counts(&conn), (2, 5, 6, 1));
+}
+
+#[test]
+fn several_export_rows_use_the_one_the_files_carry_and_disagreement_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let two = copy_fixture("basic", dir.path());
+    let export = two.join("Export.csv");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let older = lines[1]
+        .replace("EXP-1", "EXP-0")
+        .replace(",3,2,1,", ",3,1,1,");
+    lines.insert(1, &older);
+    std::fs::write(&export, lines.concat()).unwrap();
+    let rep = import_path(&mut conn, &two, &all()).unwrap();
+    assert_eq!((rep.export_id.as_str(), rep.export_rows), ("EXP-1", 2));
+    assert_eq!(rep.directive, 2, "the directive of the row the files carry");
+    assert!(rep.to_string().contains("Export.csv has 2 rows"), "{rep}");
+    let before = snapshot(&conn);
+
+    edit(&two.join("Client.csv"), ",u1,,EXP-1", ",u1,,EXP-0");
+    let err = import_path(&mut conn, &two, &all()).unwrap_err();
+    assert!(matches!(err, ImportError::ExportIdMismatch { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "Client.csv:2:27 (ExportID): carries ExportID \"EXP-0\", but Organization.csv:2 carries \
+         \"EXP-1\"; the files are not from one export"
+    );
+    assert_eq!(snapshot(&conn), before);
+}
+
+#[test]
+fn a_delta_may_leave_files_out_or_send_only_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
+    let delta = dir.path().join("delta");
+    std::fs::create_dir_all(&delta).unwrap();
+    std::fs::copy(
+        fixture("delta").join("Export.csv"),
+        delta.join("Export.csv"),
+    )
+    .unwrap();
+    let header = std::fs::read_to_string(fixture("delta").join("Client.csv")).unwrap();
+    std::fs::write(delta.join("Client.csv"), header.lines().next().unwrap()).unwrap();
+    std::fs::write(delta.join("Enrollment.csv"), "").unwrap();
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.mode, Mode::Delta);
+    assert_eq!(rep.file("Client.csv").unwrap().read, 0);
+    assert_eq!(rep.file("Enrollment.csv").unwrap().read, 0);
+    assert!(rep.file("Exit.csv").is_none());
+    assert_eq!(counts(&conn), (2, 5, 6, 2));
+    let st = data_status(&conn).unwrap();
+    assert_eq!(st.export_id.as_deref(), Some("EXP-2"));
+    assert_eq!(st.csv_version.as_deref(), Some("2024 v1.3"));
+    assert_eq!(st.hash_status, Some(1));
+    assert_eq!(st.hmis_services, 3, "Services.csv absent: unchanged");
+}
+
+#[test]
+fn a_delta_row_older_than_the_station_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
+    let delta = copy_fixture("delta", dir.path());
+    // C002's update (Jim) is now from 2023: the station's James (2024-01-02) is newer.
+    edit(
+        &delta.join("Client.csv"),
+        "C002,Jim,,O'Brien,,1,,1,04-22-1975,1,0,0,1,0,0,0,0,,1,0,0,0,2024-01-02 09:00:00,2024-01-02 09:00:00",
+        "C002,Jim,,O'Brien,,1,,1,04-22-1975,1,0,0,1,0,0,0,0,,1,0,0,0,2023-01-02 09:00:00,2023-01-02 09:00:00",
+    );
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.file("Client.csv").unwrap().older, 1, "{rep}");
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT first_name FROM clients WHERE personal_id=?1",
+            "C002"
+        )
+        .as_deref(),
+        Some("James")
+    );
+    assert_eq!(data_status(&conn).unwrap().last_import.unwrap().older, 1);
 }

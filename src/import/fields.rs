@@ -229,10 +229,12 @@ pub(crate) fn datetime_text(b: &[u8]) -> Option<String> {
 }
 
 /// The day of a DateUpdated. Besides every form [`parse_date`] takes (`yyyy-mm-dd hh:mm:ss`, a
-/// date alone, `mm-dd-yyyy`, `m/d/yyyy`), two-digit years as real exports write them:
-/// `dd-mm-yy` with dashes is read **day first** (the EVA demo export writes `13-06-19`, which
-/// cannot be month first), `m/d/yy` with slashes month first (as a US spreadsheet saves it);
-/// `yy` is 20yy (DateUpdated is a record-keeping stamp of this century).
+/// date alone, `mm-dd-yyyy`, `m/d/yyyy`), two-digit years as real exports write them. They are
+/// ambiguous, so: with dashes, whichever of day-first and month-first is a date (the EVA demo
+/// writes `13-06-19`, greenriver's loader fixture `04-28-19`); when both are (`03-11-21`), **day
+/// first**, as EVA writes every row. With slashes (`6/13/19`, a US spreadsheet) month first.
+/// `yy` is 20yy: DateUpdated is a record-keeping stamp of this century. A wrong guess can only
+/// change which of two copies of a record counts as newer.
 pub(crate) fn date_updated(b: &[u8]) -> Option<NaiveDate> {
     if let Some(d) = parse_date(b) {
         return Some(d);
@@ -241,18 +243,18 @@ pub(crate) fn date_updated(b: &[u8]) -> Option<NaiveDate> {
     let sep = if d.contains(&b'/') { b'/' } else { b'-' };
     let mut it = d.split(|&c| c == sep);
     let (a, m, y) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some()
-        || y.len() != 2
-        || a.is_empty()
-        || a.len() > 2
-        || m.is_empty()
-        || m.len() > 2
-    {
+    let short = |p: &[u8]| !p.is_empty() && p.len() <= 2;
+    if it.next().is_some() || y.len() != 2 || !short(a) || !short(m) {
         return None;
     }
-    let (a, m, y) = (num(a)?, num(m)?, num(y)?);
-    let (day, month) = if sep == b'-' { (a, m) } else { (m, a) };
-    NaiveDate::from_ymd_opt(2000 + y as i32, month, day)
+    let (a, m, y) = (num(a)?, num(m)?, 2000 + num(y)? as i32);
+    let day_first = NaiveDate::from_ymd_opt(y, m, a);
+    let month_first = NaiveDate::from_ymd_opt(y, a, m);
+    if sep == b'-' {
+        day_first.or(month_first)
+    } else {
+        month_first
+    }
 }
 
 pub(crate) const DATE_UPDATED_EXPECTED: &str =
@@ -343,6 +345,8 @@ mod tests {
         assert_eq!(d("03-11-21").as_deref(), Some("2021-11-03"));
         assert_eq!(d("6/13/19").as_deref(), Some("2019-06-13"));
         assert_eq!(d("02-07-2023 12:00:00").as_deref(), Some("2023-02-07"));
+        assert_eq!(d("04-28-19 05:17:00").as_deref(), Some("2019-04-28"));
+        assert_eq!(d("4/28/19 05:17:00").as_deref(), Some("2019-04-28"));
         assert_eq!(d("31-02-19"), None);
         assert_eq!(d("13-13-19"), None);
         assert_eq!(d("2019"), None);

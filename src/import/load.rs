@@ -332,14 +332,17 @@ impl Loader<'_, '_> {
                 self.apply(rep, Kind::Client, id, &stamp, || Ok(()))?;
                 continue;
             }
+            // DOB only serves the lost-card search: one that is no date is left empty, with a
+            // warning that does not repeat it (real exports carry `17-JUN-20`).
             let dob_raw = raw(&rec, Some(c_dob));
             let dob = if dob_raw.is_empty() {
                 None
             } else {
-                Some(
-                    fields::date_text(dob_raw)
-                        .ok_or_else(|| cols.bad_value(line, c_dob, DATE_EXPECTED, dob_raw, true))?,
-                )
+                let d = fields::date_text(dob_raw);
+                if d.is_none() {
+                    rep.warn("DOB not a date (stored empty; not shown here)", line);
+                }
+                d
             };
             // A hashed export's names are hashes: nothing of them is kept.
             let (first, last) = if self.hashed {
