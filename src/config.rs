@@ -274,6 +274,20 @@ pub struct UpstreamConfig {
     pub region_id: String,
     #[serde(default)]
     pub org_id: String,
+    /// clienttrack-csv Service_RestrictOrg: one of [`RESTRICT_ORG_VALUES`].
+    #[serde(default = "default_restrict_org")]
+    pub restrict_org: String,
+}
+
+/// The Service_RestrictOrg values ClientTrack's batch upload takes (its column spec).
+pub const RESTRICT_ORG_VALUES: [&str; 3] = [
+    "Restrict To Organization",
+    "Restrict To User",
+    "Restrict to MOU/Info Release",
+];
+
+fn default_restrict_org() -> String {
+    RESTRICT_ORG_VALUES[2].into()
 }
 
 fn default_upstream_kind() -> String {
@@ -302,6 +316,7 @@ impl Default for UpstreamConfig {
             request_timeout_seconds: default_request_timeout(),
             region_id: String::new(),
             org_id: String::new(),
+            restrict_org: default_restrict_org(),
         }
     }
 }
@@ -571,6 +586,16 @@ impl Config {
             }
         }
 
+        if !RESTRICT_ORG_VALUES.contains(&self.upstream.restrict_org.as_str()) {
+            bad(
+                "upstream.restrict_org",
+                format!(
+                    "{:?} is not one of {}",
+                    self.upstream.restrict_org,
+                    RESTRICT_ORG_VALUES.map(|v| format!("{v:?}")).join(", ")
+                ),
+            );
+        }
         match self.upstream.kind.as_str() {
             "none" => {}
             "http-json" => {
@@ -739,6 +764,7 @@ lane = "bad lane!"
 kind = "http-json"
 url = "http://hmis.example.org/"
 retries = 3
+restrict_org = "Restrict to MOU"
 "#;
         let err = parse(text).unwrap_err();
         let ConfigError::Invalid { problems } = err else {
@@ -759,6 +785,7 @@ retries = 3
             "upstream.url",
             "upstream.token_file",
             "upstream.retries",
+            "upstream.restrict_org",
         ] {
             assert!(keys.contains(&k), "missing {k} in {keys:?}");
         }

@@ -148,8 +148,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportKind::HudCsv => scanstation::export::ExportKind::HudCsv,
                 ExportKind::ClienttrackCsv => scanstation::export::ExportKind::ClienttrackCsv,
             };
-            let n = scanstation::export::export(&conn, &settings, kind, &out, from, to)?;
-            println!("wrote {n} services to {}", out.display());
+            let done = scanstation::export::export(&conn, &settings, kind, &out, from, to)?;
+            for f in &done.files {
+                println!("wrote {}", f.display());
+            }
+            println!("{} services", done.services);
         }
         Command::CheckConfig { config } => {
             let settings = load(&config)?;

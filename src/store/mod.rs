@@ -7,6 +7,7 @@ pub mod batches;
 pub mod clients;
 pub mod hmis;
 mod migrate;
+pub mod services;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
