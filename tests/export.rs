@@ -304,7 +304,7 @@ fn clienttrack_refuses_a_service_without_enrollment_and_mixed_programs() {
     let settings = clienttrack_settings(dir.path(), "");
     let no_enrollment = service("484", "508", " ", "2024-05-02");
     let mut out = Vec::new();
-    let err = write_clienttrack_csv(&mut out, &settings, &[no_enrollment.clone()])
+    let err = write_clienttrack_csv(&mut out, &settings, std::slice::from_ref(&no_enrollment))
         .unwrap_err()
         .to_string();
     assert!(err.contains("no enrollment (EnrollID)"), "{err}");

@@ -138,7 +138,7 @@ fn num(b: &[u8]) -> Option<u32> {
 
 /// Parse a time `h:mm`, `hh:mm:ss`, with optional fraction (`.000`), `Z`, or ` AM`/` PM`
 /// (as spreadsheets save it) into hours, minutes, seconds.
-fn parse_time(t: &[u8]) -> Option<(u32, u32, u32)> {
+fn parse_time(t: &[u8]) -> Option<Hms> {
     let mut t = t.trim_ascii();
     let mut pm = None;
     if t.len() >= 2 {
@@ -180,8 +180,11 @@ fn parse_time(t: &[u8]) -> Option<(u32, u32, u32)> {
     Some((h, m, s))
 }
 
+/// Hours, minutes, seconds.
+type Hms = (u32, u32, u32);
+
 /// Split a value into its date part and optional time (` hh:mm:ss` or `Thh:mm:ss`).
-fn split_time(b: &[u8]) -> Option<(&[u8], Option<(u32, u32, u32)>)> {
+fn split_time(b: &[u8]) -> Option<(&[u8], Option<Hms>)> {
     match b.iter().position(|&c| c == b' ' || c == b'T') {
         None => Some((b, None)),
         Some(i) => Some((&b[..i], Some(parse_time(&b[i + 1..])?))),
