@@ -50,6 +50,29 @@ impl Common {
     }
 }
 
+/// A file's primary key column.
+struct Key {
+    kind: Kind,
+    col: usize,
+    /// The skip reason for a row without it.
+    missing: &'static str,
+}
+
+impl Key {
+    fn new(
+        cols: &Columns,
+        kind: Kind,
+        name: &'static str,
+        missing: &'static str,
+    ) -> Result<Key, ImportError> {
+        Ok(Key {
+            kind,
+            col: cols.require(name)?,
+            missing,
+        })
+    }
+}
+
 /// A row's DateUpdated day and whether DateDeleted is set.
 struct Stamp {
     updated: Option<NaiveDate>,
@@ -229,6 +252,28 @@ impl Loader<'_, '_> {
         Ok(true)
     }
 
+    /// The row's primary key when the row goes on to be validated and written: an empty key is
+    /// skipped, a deleted row is applied as a deletion here.
+    fn live_key<'r>(
+        &self,
+        key: &Key,
+        cols: &Columns,
+        rec: &'r ByteRecord,
+        (line, stamp): (u64, &Stamp),
+        rep: &mut FileReport,
+    ) -> Result<Option<&'r str>, ImportError> {
+        let id = text(cols, rec, Some(key.col), line)?;
+        if id.is_empty() {
+            rep.skip(key.missing, line);
+            return Ok(None);
+        }
+        if stamp.deleted {
+            self.apply(rep, key.kind, id, stamp, || Ok(()))?;
+            return Ok(None);
+        }
+        Ok(Some(id))
+    }
+
     fn organizations(
         &self,
         rdr: &mut Rdr<'_>,
@@ -261,22 +306,16 @@ impl Loader<'_, '_> {
         cols: &Columns,
         rep: &mut FileReport,
     ) -> Result<(), ImportError> {
-        let c_id = cols.require("ProjectID")?;
+        let key = Key::new(cols, Kind::Project, "ProjectID", "missing ProjectID")?;
         let c_name = cols.require("ProjectName")?;
         let c_org = cols.find("OrganizationID")?;
         let c_type = cols.find("ProjectType")?;
         let common = Common::new(cols)?;
         let mut rec = ByteRecord::new();
         while let Some((line, stamp)) = self.next(rdr, cols, &common, &mut rec, rep)? {
-            let id = text(cols, &rec, Some(c_id), line)?;
-            if id.is_empty() {
-                rep.skip("missing ProjectID", line);
+            let Some(id) = self.live_key(&key, cols, &rec, (line, &stamp), rep)? else {
                 continue;
-            }
-            if stamp.deleted {
-                self.apply(rep, Kind::Project, id, &stamp, || Ok(()))?;
-                continue;
-            }
+            };
             if self.outside(id) {
                 rep.filtered += 1;
                 continue;
@@ -316,22 +355,16 @@ impl Loader<'_, '_> {
         cols: &Columns,
         rep: &mut FileReport,
     ) -> Result<(), ImportError> {
-        let c_id = cols.require("PersonalID")?;
+        let key = Key::new(cols, Kind::Client, "PersonalID", "missing PersonalID")?;
         let c_first = cols.require("FirstName")?;
         let c_last = cols.require("LastName")?;
         let c_dob = cols.require("DOB")?;
         let common = Common::new(cols)?;
         let mut rec = ByteRecord::new();
         while let Some((line, stamp)) = self.next(rdr, cols, &common, &mut rec, rep)? {
-            let id = text(cols, &rec, Some(c_id), line)?;
-            if id.is_empty() {
-                rep.skip("missing PersonalID", line);
+            let Some(id) = self.live_key(&key, cols, &rec, (line, &stamp), rep)? else {
                 continue;
-            }
-            if stamp.deleted {
-                self.apply(rep, Kind::Client, id, &stamp, || Ok(()))?;
-                continue;
-            }
+            };
             // DOB only serves the lost-card search: one that is no date is left empty, with a
             // warning that does not repeat it (real exports carry `17-JUN-20`).
             let dob_raw = raw(&rec, Some(c_dob));
@@ -389,7 +422,12 @@ impl Loader<'_, '_> {
         cols: &Columns,
         rep: &mut FileReport,
     ) -> Result<(), ImportError> {
-        let c_id = cols.require("EnrollmentID")?;
+        let key = Key::new(
+            cols,
+            Kind::Enrollment,
+            "EnrollmentID",
+            "missing EnrollmentID",
+        )?;
         let c_client = cols.require("PersonalID")?;
         let c_project = cols.require("ProjectID")?;
         let c_entry = cols.require("EntryDate")?;
@@ -398,15 +436,9 @@ impl Loader<'_, '_> {
         let common = Common::new(cols)?;
         let mut rec = ByteRecord::new();
         while let Some((line, stamp)) = self.next(rdr, cols, &common, &mut rec, rep)? {
-            let id = text(cols, &rec, Some(c_id), line)?;
-            if id.is_empty() {
-                rep.skip("missing EnrollmentID", line);
+            let Some(id) = self.live_key(&key, cols, &rec, (line, &stamp), rep)? else {
                 continue;
-            }
-            if stamp.deleted {
-                self.apply(rep, Kind::Enrollment, id, &stamp, || Ok(()))?;
-                continue;
-            }
+            };
             let client = text(cols, &rec, Some(c_client), line)?;
             let project = text(cols, &rec, Some(c_project), line)?;
             if client.is_empty() {
@@ -477,22 +509,16 @@ impl Loader<'_, '_> {
         cols: &Columns,
         rep: &mut FileReport,
     ) -> Result<(), ImportError> {
-        let c_id = cols.require("ExitID")?;
+        let key = Key::new(cols, Kind::Exit, "ExitID", "missing ExitID")?;
         let c_enr = cols.require("EnrollmentID")?;
         let c_date = cols.require("ExitDate")?;
         let c_client = cols.find("PersonalID")?;
         let common = Common::new(cols)?;
         let mut rec = ByteRecord::new();
         while let Some((line, stamp)) = self.next(rdr, cols, &common, &mut rec, rep)? {
-            let id = text(cols, &rec, Some(c_id), line)?;
-            if id.is_empty() {
-                rep.skip("missing ExitID", line);
+            let Some(id) = self.live_key(&key, cols, &rec, (line, &stamp), rep)? else {
                 continue;
-            }
-            if stamp.deleted {
-                self.apply(rep, Kind::Exit, id, &stamp, || Ok(()))?;
-                continue;
-            }
+            };
             let enr = text(cols, &rec, Some(c_enr), line)?;
             if enr.is_empty() {
                 rep.skip("missing EnrollmentID", line);
@@ -539,7 +565,7 @@ impl Loader<'_, '_> {
         cols: &Columns,
         rep: &mut FileReport,
     ) -> Result<(), ImportError> {
-        let c_id = cols.require("ServicesID")?;
+        let key = Key::new(cols, Kind::Service, "ServicesID", "missing ServicesID")?;
         let c_client = cols.require("PersonalID")?;
         let c_date = cols.require("DateProvided")?;
         let c_type = cols.require("RecordType")?;
@@ -548,15 +574,9 @@ impl Loader<'_, '_> {
         let common = Common::new(cols)?;
         let mut rec = ByteRecord::new();
         while let Some((line, stamp)) = self.next(rdr, cols, &common, &mut rec, rep)? {
-            let id = text(cols, &rec, Some(c_id), line)?;
-            if id.is_empty() {
-                rep.skip("missing ServicesID", line);
+            let Some(id) = self.live_key(&key, cols, &rec, (line, &stamp), rep)? else {
                 continue;
-            }
-            if stamp.deleted {
-                self.apply(rep, Kind::Service, id, &stamp, || Ok(()))?;
-                continue;
-            }
+            };
             let client = text(cols, &rec, Some(c_client), line)?;
             if client.is_empty() {
                 rep.skip("missing PersonalID", line);
