@@ -50,6 +50,26 @@ impl Common {
     }
 }
 
+/// A required date column as yyyy-mm-dd; None (the row skipped as `missing`) when empty. A value
+/// that is no date refuses the file.
+fn required_date<'r>(
+    cols: &Columns,
+    rec: &'r ByteRecord,
+    col: usize,
+    line: u64,
+    missing: &str,
+    rep: &mut FileReport,
+) -> Result<Option<std::borrow::Cow<'r, str>>, ImportError> {
+    let value = raw(rec, Some(col));
+    if value.is_empty() {
+        rep.skip(missing, line);
+        return Ok(None);
+    }
+    fields::date_text(value)
+        .map(Some)
+        .ok_or_else(|| cols.bad_value(line, col, DATE_EXPECTED, value, false))
+}
+
 /// A file's primary key column.
 struct Key {
     kind: Kind,
@@ -458,13 +478,10 @@ impl Loader<'_, '_> {
                 }
                 continue;
             }
-            let entry_raw = raw(&rec, Some(c_entry));
-            if entry_raw.is_empty() {
-                rep.skip("missing EntryDate", line);
+            let Some(entry) = required_date(cols, &rec, c_entry, line, "missing EntryDate", rep)?
+            else {
                 continue;
-            }
-            let entry = fields::date_text(entry_raw)
-                .ok_or_else(|| cols.bad_value(line, c_entry, DATE_EXPECTED, entry_raw, false))?;
+            };
             let hh = text(cols, &rec, c_hh, line)?;
             let rel = match int(raw(&rec, c_rel)) {
                 Ok(r) => r,
@@ -524,13 +541,10 @@ impl Loader<'_, '_> {
                 rep.skip("missing EnrollmentID", line);
                 continue;
             }
-            let date_raw = raw(&rec, Some(c_date));
-            if date_raw.is_empty() {
-                rep.skip("missing ExitDate", line);
+            let Some(date) = required_date(cols, &rec, c_date, line, "missing ExitDate", rep)?
+            else {
                 continue;
-            }
-            let date = fields::date_text(date_raw)
-                .ok_or_else(|| cols.bad_value(line, c_date, DATE_EXPECTED, date_raw, false))?;
+            };
             let client = text(cols, &rec, c_client, line)?;
             let Some(entry) = self.tx.entry_date(enr)? else {
                 if !self.filter.is_empty() && (self.delta() || self.tx.was_filtered(enr)?) {
@@ -582,13 +596,10 @@ impl Loader<'_, '_> {
                 rep.skip("missing PersonalID", line);
                 continue;
             }
-            let date_raw = raw(&rec, Some(c_date));
-            if date_raw.is_empty() {
-                rep.skip("missing DateProvided", line);
+            let Some(date) = required_date(cols, &rec, c_date, line, "missing DateProvided", rep)?
+            else {
                 continue;
-            }
-            let date = fields::date_text(date_raw)
-                .ok_or_else(|| cols.bad_value(line, c_date, DATE_EXPECTED, date_raw, false))?;
+            };
             let code = |c: Option<usize>, name: &str, rep: &mut FileReport| match int(raw(&rec, c))
             {
                 Ok(v) => v,
