@@ -687,3 +687,103 @@ fn a_full_refresh_without_client_enrollment_or_exit_is_refused() {
     assert!(err.to_string().contains("full refresh"), "{err}");
     assert_eq!(counts(&conn), (0, 0, 0, 0, 0));
 }
+
+// ---- HMIS bed nights through scans and reload (the small fixture) ---------------------------
+
+#[test]
+fn a_bed_night_the_hmis_has_is_a_duplicate_until_a_delta_deletes_it() {
+    use scanstation::store::batches::{add_entry, create_batch, get_batch, reload_batch};
+    use scanstation::store::batches::{EntryInput, NewBatch};
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hmis");
+    import_path(&mut conn, &fixtures.join("basic"), &all()).unwrap();
+    let text = common::config_text(dir.path(), "");
+    let settings = scanstation::config::Config::parse(&text, Path::new("t.toml"))
+        .unwrap()
+        .check()
+        .unwrap();
+    let batch = |conn: &mut Connection, code: &str| {
+        create_batch(
+            conn,
+            &settings,
+            d("2024-02-10"),
+            NewBatch {
+                project_id: "2002".into(),
+                service_code: code.into(),
+                service_date: None,
+                units: None,
+                unit_value: None,
+                name: None,
+                lane: None,
+            },
+            None,
+        )
+        .unwrap()
+        .id
+    };
+    // Keisha (C006) is enrolled in the night shelter 2002; the HMIS has her bed night of 2024-02-10.
+    let beds = batch(&mut conn, "200");
+    let (e, _) = add_entry(
+        &mut conn,
+        &settings,
+        &beds,
+        EntryInput::ClientId("C006".into()),
+        "manual",
+    )
+    .unwrap();
+    assert_eq!(e.verdict.as_str(), "duplicate");
+    assert_eq!(
+        (e.reason.as_deref(), e.reason_detail.as_deref()),
+        (Some("service_day"), Some("hmis"))
+    );
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["reason"], "service_day");
+    assert_eq!(json["reason_detail"], "hmis");
+    // A meal the same day is no bed night: ok.
+    let meals = batch(&mut conn, "484");
+    let (m, _) = add_entry(
+        &mut conn,
+        &settings,
+        &meals,
+        EntryInput::ClientId("C006".into()),
+        "manual",
+    )
+    .unwrap();
+    assert_eq!(m.verdict.as_str(), "ok");
+    assert_eq!(
+        serde_json::to_value(&m).unwrap()["reason"],
+        serde_json::Value::Null
+    );
+
+    // The HMIS deletes that bed night (a delta with only Services.csv): reload makes it ok.
+    let delta = dir.path().join("delta");
+    std::fs::create_dir_all(&delta).unwrap();
+    std::fs::copy(fixtures.join("delta/Export.csv"), delta.join("Export.csv")).unwrap();
+    std::fs::write(
+        delta.join("Services.csv"),
+        "ServicesID,EnrollmentID,PersonalID,DateProvided,RecordType,TypeProvided,DateUpdated,DateDeleted,ExportID\n\
+         S01,E06,C006,2024-02-10,200,200,2024-05-01 08:00:00,2024-05-01 08:00:00,EXP-2\n",
+    )
+    .unwrap();
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.file("Services.csv").unwrap().deleted, 1, "{rep}");
+    reload_batch(&mut conn, &settings, &beds).unwrap();
+    let b = get_batch(&conn, &settings, &beds, true).unwrap();
+    let e = &b.entries.unwrap()[0];
+    assert_eq!(e.verdict.as_str(), "ok");
+    assert_eq!(
+        (e.reason.as_deref(), e.reason_detail.as_deref()),
+        (None, None)
+    );
+    // An older copy of the deleted bed night does not bring it back.
+    std::fs::write(
+        delta.join("Services.csv"),
+        "ServicesID,EnrollmentID,PersonalID,DateProvided,RecordType,TypeProvided,DateUpdated,DateDeleted,ExportID\n\
+         S01,E06,C006,2024-02-10,200,200,2024-02-11 08:00:00,,EXP-2\n",
+    )
+    .unwrap();
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.file("Services.csv").unwrap().older, 1, "{rep}");
+    assert!(!scanstation::store::hmis::hmis_bed_night_on(&conn, "C006", d("2024-02-10")).unwrap());
+}
