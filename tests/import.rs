@@ -909,3 +909,34 @@ fn a_delta_row_older_than_the_station_changes_nothing() {
     );
     assert_eq!(data_status(&conn).unwrap().last_import.unwrap().older, 1);
 }
+
+#[test]
+fn a_name_that_looks_like_a_hash_is_never_stored_even_in_an_unhashed_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let odd = copy_fixture("basic", dir.path());
+    edit(
+        &odd.join("Client.csv"),
+        "C001,Maria,",
+        "C001,2cb30d5ef678412db20875ccf25c63ff,",
+    );
+    let rep = import_path(&mut conn, &odd, &all()).unwrap();
+    let c = rep.file("Client.csv").unwrap();
+    assert_eq!(c.kept, 5);
+    assert_eq!(c.warnings[0].reason, "name looks like a hash (not stored)");
+    assert_eq!(c.warnings[0].lines, vec![2]);
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT first_name || last_initial || last_name_key FROM clients WHERE personal_id=?1",
+            "C001"
+        )
+        .as_deref(),
+        Some("")
+    );
+    let hits = scanstation::store::clients::search(&conn, "C001", None).unwrap();
+    assert_eq!(hits[0].display_name, "Client C001");
+    // An unhashed export: name search still works for the others.
+    let hits = scanstation::store::clients::search(&conn, "jam o", None).unwrap();
+    assert_eq!(hits[0].display_name, "James O.");
+}

@@ -115,6 +115,19 @@ fn hud_datalab_test_kits_fy2024_and_fy2026() {
             ),
             0
         );
+        // The kit says HashStatus 3 (hashed) although its synthetic names are plain: the station
+        // follows HashStatus (no name stored) and says, once per file, that they did not look
+        // hashed.
+        assert_eq!(rep.hash_status, Some(3));
+        assert_eq!(rep.notes.len(), 1, "{rep}");
+        let w = &rep.file("Client.csv").unwrap().warnings;
+        assert_eq!(w.len(), 1, "{rep}");
+        assert_eq!(w[0].count, 514);
+        assert!(w[0].reason.contains("fix its HashStatus"), "{rep}");
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM clients WHERE first_name <> ''"),
+            0
+        );
     }
 }
 

@@ -275,6 +275,12 @@ pub(crate) fn int(b: &[u8]) -> Result<Option<i64>, ()> {
         .ok_or(())
 }
 
+/// A value that is a hex digest (MD5, SHA-1, SHA-256: 32 or more hex digits and nothing else),
+/// as hashed exports put where names are.
+pub(crate) fn looks_like_hash(b: &[u8]) -> bool {
+    b.len() >= 32 && b.iter().all(u8::is_ascii_hexdigit)
+}
+
 /// Upper-cased first letter of a last name ("" when it has none).
 pub(crate) fn last_initial(last: &str) -> String {
     last.chars()
@@ -354,6 +360,20 @@ mod tests {
         assert_eq!(d("13-13-19"), None);
         assert_eq!(d("2019"), None);
         assert_eq!(d(""), None);
+    }
+
+    #[test]
+    fn hashes_are_recognised() {
+        assert!(looks_like_hash(b"2cb30d5ef678412db20875ccf25c63ff"));
+        assert!(looks_like_hash(
+            b"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        ));
+        assert!(!looks_like_hash(b"Herringbone"));
+        assert!(
+            !looks_like_hash(b"2cb30d5ef678412db20875ccf25c63f"),
+            "31 digits"
+        );
+        assert!(!looks_like_hash(b""));
     }
 
     #[test]

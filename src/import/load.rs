@@ -397,12 +397,24 @@ impl Loader<'_, '_> {
                 }
                 d
             };
-            // A hashed export's names are hashes: nothing of them is kept.
-            let (first, last) = if self.hashed {
+            let first_raw = raw(&rec, Some(c_first));
+            let last_raw = raw(&rec, Some(c_last));
+            let looks_hashed =
+                fields::looks_like_hash(first_raw) || fields::looks_like_hash(last_raw);
+            // A hashed export's names are hashes, and a name that looks like a digest is one
+            // whatever the export says: nothing of either is kept (the screen shows a label).
+            let (first, last) = if self.hashed || looks_hashed {
+                if self.hashed && !looks_hashed && !(first_raw.is_empty() && last_raw.is_empty()) {
+                    rep.warn(
+                        "HashStatus says names are hashed, but this one does not look like a \
+                         hash (not stored; if the export is not hashed, fix its HashStatus)",
+                        line,
+                    );
+                } else if !self.hashed {
+                    rep.warn("name looks like a hash (not stored)", line);
+                }
                 (Default::default(), Default::default())
             } else {
-                let first_raw = raw(&rec, Some(c_first));
-                let last_raw = raw(&rec, Some(c_last));
                 match (
                     std::str::from_utf8(first_raw),
                     std::str::from_utf8(last_raw),

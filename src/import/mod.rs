@@ -18,7 +18,8 @@
 //! RecordType, TypeProvided), and each record's DateUpdated day. SSNs and full last names are
 //! never stored. In a hashed export (HashStatus 2, 3 or 4) the name columns hold hashes: no name
 //! is stored at all (the screen shows a neutral label, name search says it cannot work; DOB
-//! search still does), and the report warns once.
+//! search still does), and the report warns once. A name that looks like a digest (32 or more hex
+//! digits) is never stored either, whatever HashStatus says.
 //!
 //! # Which export: Export.csv
 //! Export.csv may hold several rows: the row used is the one whose ExportID the other files
