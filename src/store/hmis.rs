@@ -178,6 +178,11 @@ impl<'c> ImportTx<'c> {
     /// Start the import's transaction (`BEGIN IMMEDIATE`: a second writer waits, no scan is
     /// lost meanwhile: scans wait on the busy timeout).
     pub fn begin(conn: &'c mut Connection) -> Result<ImportTx<'c>, StoreError> {
+        // The import's bookkeeping (which keys it carried) lives in temporary tables; the bundled
+        // SQLite keeps those in memory by default, which would grow with the export. On file they
+        // go through a small page cache and spill to disk: memory stays bounded. (Set outside a
+        // transaction; it drops earlier temporary tables, which are re-created below.)
+        conn.pragma_update(None, "temp_store", "FILE")?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // A connection setting, set inside the transaction and restored when it ends.
         let old_cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
