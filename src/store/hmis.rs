@@ -46,6 +46,29 @@ impl Kind {
             Kind::Service => "hmis_services",
         }
     }
+    /// Per-row statements, built once (the import runs them hundreds of thousands of times).
+    fn sql(self) -> &'static KindSql {
+        static SQL: std::sync::OnceLock<Vec<KindSql>> = std::sync::OnceLock::new();
+        let all = SQL.get_or_init(|| {
+            ALL_KINDS
+                .iter()
+                .map(|k| {
+                    let (table, key) = (k.table(), k.key());
+                    KindSql {
+                        held: format!(
+                            "SELECT 1, date_updated FROM {table} WHERE {key} = ?1
+                             UNION ALL SELECT 2, date_updated FROM hmis_deleted
+                              WHERE kind = ?2 AND id = ?1
+                             LIMIT 1"
+                        ),
+                        exists: format!("SELECT 1 FROM {table} WHERE {key} = ?1"),
+                        remove: format!("DELETE FROM {table} WHERE {key} = ?1"),
+                    }
+                })
+                .collect()
+        });
+        &all[self as usize]
+    }
     fn key(self) -> &'static str {
         match self {
             Kind::Project => "project_id",
@@ -55,6 +78,20 @@ impl Kind {
             Kind::Service => "services_id",
         }
     }
+}
+
+const ALL_KINDS: [Kind; 5] = [
+    Kind::Project,
+    Kind::Client,
+    Kind::Enrollment,
+    Kind::Exit,
+    Kind::Service,
+];
+
+struct KindSql {
+    held: String,
+    exists: String,
+    remove: String,
 }
 
 /// What the station holds for one key.
@@ -228,13 +265,7 @@ impl<'c> ImportTx<'c> {
 
     /// What the station holds for `id`.
     pub fn held(&self, kind: Kind, id: &str) -> Result<Held, StoreError> {
-        let mut st = self.tx().prepare_cached(&format!(
-            "SELECT 1, date_updated FROM {} WHERE {} = ?1
-             UNION ALL SELECT 2, date_updated FROM hmis_deleted WHERE kind = ?2 AND id = ?1
-             LIMIT 1",
-            kind.table(),
-            kind.key()
-        ))?;
+        let mut st = self.tx().prepare_cached(&kind.sql().held)?;
         let row: Option<(i64, Option<String>)> = st
             .query_row(params![id, kind.name()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
@@ -257,21 +288,13 @@ impl<'c> ImportTx<'c> {
 
     /// A live record with this key exists.
     pub fn exists(&self, kind: Kind, id: &str) -> Result<bool, StoreError> {
-        let mut st = self.tx().prepare_cached(&format!(
-            "SELECT 1 FROM {} WHERE {} = ?1",
-            kind.table(),
-            kind.key()
-        ))?;
+        let mut st = self.tx().prepare_cached(&kind.sql().exists)?;
         Ok(st.exists([id])?)
     }
 
     /// Remove a live record (it left the station's projects); no deletion is recorded.
     pub fn remove(&self, kind: Kind, id: &str) -> Result<(), StoreError> {
-        let mut st = self.tx().prepare_cached(&format!(
-            "DELETE FROM {} WHERE {} = ?1",
-            kind.table(),
-            kind.key()
-        ))?;
+        let mut st = self.tx().prepare_cached(&kind.sql().remove)?;
         st.execute([id])?;
         Ok(())
     }
