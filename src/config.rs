@@ -305,6 +305,20 @@ pub struct UpstreamConfig {
     pub region_id: String,
     #[serde(default)]
     pub org_id: String,
+    /// clienttrack-csv Service_RestrictOrg: one of [`RESTRICT_ORG_VALUES`].
+    #[serde(default = "default_restrict_org")]
+    pub restrict_org: String,
+}
+
+/// The Service_RestrictOrg values ClientTrack's batch upload takes (its column spec).
+pub const RESTRICT_ORG_VALUES: [&str; 3] = [
+    "Restrict To Organization",
+    "Restrict To User",
+    "Restrict to MOU/Info Release",
+];
+
+fn default_restrict_org() -> String {
+    RESTRICT_ORG_VALUES[2].into()
 }
 
 fn default_upstream_kind() -> String {
@@ -333,6 +347,7 @@ impl Default for UpstreamConfig {
             request_timeout_seconds: default_request_timeout(),
             region_id: String::new(),
             org_id: String::new(),
+            restrict_org: default_restrict_org(),
         }
     }
 }
@@ -506,6 +521,8 @@ pub struct UpstreamSettings {
     pub request_timeout: Duration,
     pub region_id: String,
     pub org_id: String,
+    /// ClientTrack's Service_RestrictOrg: one of [`RESTRICT_ORG_VALUES`].
+    pub restrict_org: String,
 }
 
 impl Settings {
@@ -837,6 +854,16 @@ impl Config {
             }
         }
 
+        if !RESTRICT_ORG_VALUES.contains(&self.upstream.restrict_org.as_str()) {
+            bad(
+                "upstream.restrict_org",
+                format!(
+                    "{:?} is not one of {}",
+                    self.upstream.restrict_org,
+                    RESTRICT_ORG_VALUES.map(|v| format!("{v:?}")).join(", ")
+                ),
+            );
+        }
         let upstream_kind = match self.upstream.kind.as_str() {
             "none" => UpstreamKind::None,
             "http-json" => {
@@ -927,6 +954,7 @@ impl Config {
                 request_timeout: Duration::from_secs(up.request_timeout_seconds.max(1)),
                 region_id: up.region_id,
                 org_id: up.org_id,
+                restrict_org: up.restrict_org,
             },
         })
     }
@@ -1048,6 +1076,7 @@ lane = "bad lane!"
 kind = "http-json"
 url = "http://hmis.example.org/"
 retries = 3
+restrict_org = "Restrict to MOU"
 "#;
         let err = parse(text).unwrap_err();
         let ConfigError::Invalid { problems } = err else {
@@ -1068,6 +1097,7 @@ retries = 3
             "upstream.url",
             "upstream.token_file",
             "upstream.retries",
+            "upstream.restrict_org",
         ] {
             assert!(keys.contains(&k), "missing {k} in {keys:?}");
         }

@@ -1,16 +1,24 @@
 //! Exports of posted services: `scanstation export hud-csv|clienttrack-csv`, and the ClientTrack
 //! batch-upload CSV that the `clienttrack-csv` upstream drops into a folder (one writer for both).
+//!
+//! The ClientTrack file is byte-compatible with a real upload file (the sample in
+//! `../shared/testdata/clienttrack`, as Excel saved it): the 16 columns in their order, CRLF, no
+//! quoting unless a value needs it, `M/D/YYYY` dates, UnitValue `0` except for dollars,
+//! `Service_RestrictOrg` from `[upstream] restrict_org`. As in the real workflow, **one program
+//! per file** (the export writes one file per project when services span several), and a service
+//! without an EnrollID is refused before anything is written: ClientTrack cannot take it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use crate::config::Settings;
 use crate::domain::service::Unit;
-use crate::store::outbox::{parse_any_ts, row_to_service, PostedService, SERVICE_COLS};
+use crate::store::outbox::{parse_any_ts, PostedService};
+pub use crate::store::services::services_between;
 
 /// Which export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,8 +42,18 @@ impl std::str::FromStr for ExportKind {
     }
 }
 
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOutcome {
+    /// Services written, over all files.
+    pub services: usize,
+    /// The files written: `out`, or for a ClientTrack export spanning several programs one file
+    /// per program beside it (`out` with `-<ProjectID>` before the extension).
+    pub files: Vec<PathBuf>,
+}
+
 /// Write the posted services with `from <= date_provided <= to` (each bound optional) to `out`
-/// (written to a temporary file next to it, then renamed). Returns how many services were written.
+/// (written to a temporary file next to it, then renamed).
 pub fn export(
     conn: &Connection,
     settings: &Settings,
@@ -43,35 +61,93 @@ pub fn export(
     out: &Path,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<ExportOutcome> {
     if let (Some(f), Some(t)) = (from, to) {
         anyhow::ensure!(f <= t, "--from {f} is after --to {t}");
     }
     let services = services_between(conn, from, to).context("reading posted services")?;
-    let n = write_atomically(out, |file| match kind {
-        ExportKind::ClienttrackCsv => {
-            write_clienttrack_csv(&mut *file, settings, &services)?;
-            Ok(services.len())
+    match kind {
+        ExportKind::HudCsv => {
+            let n = write_atomically(out, |file| {
+                write_hud_zip(file, settings, &services, from, to, Utc::now())
+            })?;
+            Ok(ExportOutcome {
+                services: n,
+                files: vec![out.to_path_buf()],
+            })
         }
-        ExportKind::HudCsv => write_hud_zip(file, settings, &services, from, to, Utc::now()),
-    })?;
-    Ok(n)
+        ExportKind::ClienttrackCsv => {
+            let programs = by_program(&services);
+            check_enrollments(&services)?;
+            let mut files = Vec::new();
+            if programs.len() <= 1 {
+                write_atomically(out, |file| write_clienttrack_csv(file, settings, &services))?;
+                files.push(out.to_path_buf());
+            } else {
+                for (project, list) in &programs {
+                    let path = program_path(out, project);
+                    write_atomically(&path, |file| write_clienttrack_csv(file, settings, list))?;
+                    files.push(path);
+                }
+            }
+            Ok(ExportOutcome {
+                services: services.len(),
+                files,
+            })
+        }
+    }
 }
 
-/// Posted services in a date range, by date then posting order.
-pub fn services_between(
-    conn: &Connection,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> rusqlite::Result<Vec<PostedService>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {SERVICE_COLS} FROM services WHERE (?1 IS NULL OR date_provided >= ?1) \
-         AND (?2 IS NULL OR date_provided <= ?2) ORDER BY date_provided, posted_at, rowid"
-    ))?;
-    let f = from.map(|d| d.format("%Y-%m-%d").to_string());
-    let t = to.map(|d| d.format("%Y-%m-%d").to_string());
-    let rows = stmt.query_map(params![f, t], row_to_service)?;
-    rows.collect()
+/// Services grouped by project, in order of first appearance.
+fn by_program(services: &[PostedService]) -> Vec<(String, Vec<PostedService>)> {
+    let mut out: Vec<(String, Vec<PostedService>)> = Vec::new();
+    for s in services {
+        match out.iter_mut().find(|(p, _)| *p == s.project_id) {
+            Some((_, list)) => list.push(s.clone()),
+            None => out.push((s.project_id.clone(), vec![s.clone()])),
+        }
+    }
+    out
+}
+
+/// `out` with `-<project>` before the extension (the project ID made safe for a file name).
+fn program_path(out: &Path, project: &str) -> PathBuf {
+    let safe: String = project
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}-{safe}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{safe}"),
+    };
+    out.with_file_name(name)
+}
+
+/// ClientTrack cannot take a service without an EnrollID: refuse before writing anything.
+fn check_enrollments(services: &[PostedService]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = services
+        .iter()
+        .filter(|s| s.enrollment_id.trim().is_empty())
+        .map(|s| s.id.as_str())
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "{} service(s) have no enrollment (EnrollID), which ClientTrack's batch upload cannot \
+         take; nothing was written. Services: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+    Ok(())
 }
 
 /// Write a file through a temporary file in the same folder, flushed to disk, then renamed over
@@ -161,13 +237,34 @@ fn posted_local(settings: &Settings, posted_at: &str) -> Option<chrono::NaiveDat
     parse_any_ts(posted_at).map(|t| t.with_timezone(&settings.tz).naive_local())
 }
 
-/// Write ClientTrack's batch-upload CSV: a header line, then one line per service.
+/// Service_UnitValue: the value for dollars, `0` for every other unit (as the spec says).
+fn unit_value_text(unit: &str, value: &str) -> String {
+    if Unit::parse(unit) == Some(Unit::Dollars) {
+        value.to_string()
+    } else {
+        "0".to_string()
+    }
+}
+
+/// Write ClientTrack's batch-upload CSV: a header line, then one line per service. The services
+/// must be of one program and all have an enrollment; otherwise nothing is written.
 pub fn write_clienttrack_csv<W: Write>(
     w: W,
     settings: &Settings,
     services: &[PostedService],
 ) -> anyhow::Result<()> {
     let up = &settings.upstream;
+    check_enrollments(services)?;
+    let programs = by_program(services);
+    anyhow::ensure!(
+        programs.len() <= 1,
+        "a ClientTrack upload file holds one program; these services are of {}",
+        programs
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut csv = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(w);
@@ -187,14 +284,14 @@ pub fn write_clienttrack_csv<W: Write>(
             &date,
             &unit_letter(&s.unit),
             &units_text(s.units),
-            &s.unit_value,
+            &unit_value_text(&s.unit, &s.unit_value),
             &user,
             &created,
             &user,
             &created,
             &user,
             &up.org_id,
-            "0",
+            &up.restrict_org,
         ])?;
     }
     csv.flush()?;

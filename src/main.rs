@@ -149,8 +149,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportKind::HudCsv => scanstation::export::ExportKind::HudCsv,
                 ExportKind::ClienttrackCsv => scanstation::export::ExportKind::ClienttrackCsv,
             };
-            let n = runtime()?.block_on(app.export(kind, out.clone(), from, to))?;
-            println!("wrote {n} services to {}", out.display());
+            let done = runtime()?.block_on(app.export(kind, out, from, to))?;
+            for f in &done.files {
+                println!("wrote {}", f.display());
+            }
+            println!("{} services", done.services);
         }
         Command::CheckConfig { config } => {
             let settings = load(&config)?;

@@ -49,7 +49,8 @@ fn hud_csv_has_one_export_row_and_only_hud_services_in_range() {
         Some(d("2024-05-01")),
         Some(d("2024-05-31")),
     )
-    .unwrap();
+    .unwrap()
+    .services;
     assert_eq!(
         n, 2,
         "the meals have no HUD record type; June is out of range"
@@ -82,7 +83,8 @@ fn hud_csv_has_one_export_row_and_only_hud_services_in_range() {
     let (sh, srows) = read_csv(&services_csv);
     assert_eq!(sh, HUD_SERVICES_COLUMNS);
     // The column list of the HUD FY2024 specification, when the shared test data is here.
-    let spec = std::path::Path::new("/work/shared/testdata/hmis-csv/spec/fy2024_csv_columns.tsv");
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testdata/hmis-csv/spec/fy2024_csv_columns.tsv");
     if spec.exists() {
         let text = std::fs::read_to_string(spec).unwrap();
         for (file, ours) in [("Export", &eh), ("Services", &sh)] {
@@ -96,8 +98,15 @@ fn hud_csv_has_one_export_row_and_only_hud_services_in_range() {
             assert_eq!(&cols, ours, "{file}.csv columns");
         }
     } else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{} is missing: under CI=true the shared test data must be present",
+            spec.display()
+        );
         eprintln!(
-            "note: /work/shared/testdata absent; FY2024 column check against the spec skipped"
+            "note: {} absent; FY2024 column check against the spec skipped",
+            spec.display()
         );
     }
     assert_eq!(srows.len(), 2);
@@ -132,7 +141,8 @@ fn clienttrack_csv_in_range_with_unpadded_dates() {
         Some(d("2024-05-02")),
         None,
     )
-    .unwrap();
+    .unwrap()
+    .services;
     assert_eq!(n, 6);
     let (h, rows) = read_csv(&std::fs::read(&out).unwrap());
     assert_eq!(h.len(), 16);
@@ -152,7 +162,8 @@ fn clienttrack_csv_in_range_with_unpadded_dates() {
         None,
         None,
     )
-    .unwrap();
+    .unwrap()
+    .services;
     assert_eq!(all, 9);
     let none = export(
         &conn,
@@ -162,7 +173,8 @@ fn clienttrack_csv_in_range_with_unpadded_dates() {
         Some(d("2023-01-01")),
         Some(d("2023-12-31")),
     )
-    .unwrap();
+    .unwrap()
+    .services;
     assert_eq!(none, 0);
     let err = export(
         &conn,
@@ -180,4 +192,166 @@ fn clienttrack_csv_in_range_with_unpadded_dates() {
         .filter(|n| n.ends_with(".part"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+// ---- ClientTrack's batch upload, byte for byte -----------------------------------------------
+
+use scanstation::export::write_clienttrack_csv;
+use scanstation::store::outbox::PostedService;
+
+fn clienttrack_settings(dir: &std::path::Path, extra: &str) -> scanstation::config::Settings {
+    settings(
+        dir,
+        &format!("kind = \"none\"\norg_id = \"STG\"\n{extra}"),
+        "",
+    )
+}
+
+fn service(code: &str, client: &str, enroll: &str, date: &str) -> PostedService {
+    PostedService {
+        id: uuid::Uuid::new_v4().to_string(),
+        batch_id: "B1".into(),
+        personal_id: client.into(),
+        enrollment_id: enroll.into(),
+        project_id: "P1".into(),
+        service_code: code.into(),
+        date_provided: date.into(),
+        unit: "count".into(),
+        units: 1.0,
+        unit_value: "0.00".into(),
+        hud_record_type: None,
+        hud_type_provided: None,
+        posted_by: "Maria".into(),
+        posted_by_user_id: Some("BS7".into()),
+        // 10:00 in Chicago on the service date.
+        posted_at: format!("{date}T15:00:00.000Z"),
+    }
+}
+
+fn sample() -> Vec<u8> {
+    let ours = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/clienttrack/batch_upload_sample.csv");
+    let bytes = std::fs::read(&ours).unwrap();
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testdata/clienttrack/batch_upload_sample.csv");
+    match std::fs::read(&shared) {
+        Ok(original) => assert_eq!(bytes, original, "the copy equals the shared original"),
+        Err(_) => {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "{} is missing: under CI=true the shared test data must be present",
+                shared.display()
+            );
+            eprintln!("note: {} absent; using the copy only", shared.display());
+        }
+    }
+    bytes
+}
+
+#[test]
+fn clienttrack_file_is_byte_for_byte_the_real_upload_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = clienttrack_settings(dir.path(), "");
+    let sample = sample();
+    // The sample's services, as the station would have posted them.
+    let (_, rows) = read_csv(&sample);
+    let services: Vec<PostedService> = rows
+        .iter()
+        .map(|r| {
+            let date = chrono::NaiveDate::parse_from_str(&r[4], "%m/%d/%Y").unwrap();
+            service(&r[0], &r[1], &r[2], &date.to_string())
+        })
+        .collect();
+    assert_eq!(services.len(), 19);
+    let mut out = Vec::new();
+    write_clienttrack_csv(&mut out, &settings, &services).unwrap();
+    assert_eq!(
+        String::from_utf8(out.clone()).unwrap(),
+        String::from_utf8(sample.clone()).unwrap()
+    );
+    assert_eq!(out, sample, "byte for byte: header, CRLF, field forms");
+}
+
+#[test]
+fn clienttrack_restrict_org_from_config_dollars_keep_their_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = clienttrack_settings(dir.path(), "restrict_org = \"Restrict To User\"");
+    let mut fund = service("543", "508", "540", "2024-05-02");
+    fund.unit = "dollars".into();
+    fund.unit_value = "25.50".into();
+    let mut minutes = service("702", "628", "100515", "2024-05-02");
+    minutes.unit = "minutes".into();
+    minutes.units = 30.0;
+    minutes.unit_value = "1.00".into();
+    let mut out = Vec::new();
+    write_clienttrack_csv(&mut out, &settings, &[fund, minutes]).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(
+        lines[1],
+        "543,508,540,,5/2/2024,5/2/2024,D,1,25.50,BS7,5/2/2024,BS7,5/2/2024,BS7,STG,Restrict To User"
+    );
+    assert_eq!(
+        lines[2],
+        "702,628,100515,,5/2/2024,5/2/2024,M,30,0,BS7,5/2/2024,BS7,5/2/2024,BS7,STG,Restrict To User"
+    );
+}
+
+#[test]
+fn clienttrack_refuses_a_service_without_enrollment_and_mixed_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = clienttrack_settings(dir.path(), "");
+    let no_enrollment = service("484", "508", " ", "2024-05-02");
+    let mut out = Vec::new();
+    let err = write_clienttrack_csv(&mut out, &settings, std::slice::from_ref(&no_enrollment))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no enrollment (EnrollID)"), "{err}");
+    assert!(err.contains(&no_enrollment.id), "{err}");
+    assert!(out.is_empty(), "nothing written");
+    let mut other = service("484", "628", "100515", "2024-05-02");
+    other.project_id = "P2".into();
+    let err = write_clienttrack_csv(
+        &mut out,
+        &settings,
+        &[service("484", "508", "540", "2024-05-02"), other],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("one program"), "{err}");
+    assert!(out.is_empty());
+}
+
+#[test]
+fn clienttrack_export_writes_one_file_per_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(dir.path(), "kind = \"none\"", "");
+    let conn = db(&settings);
+    post_batch(&conn, "MEALS", 2, 100, "none", "484", "2024-05-01");
+    post_batch(&conn, "BEDS", 3, 100, "none", "200", "2024-05-02");
+    conn.execute(
+        "UPDATE services SET project_id = 'P2' WHERE batch_id = 'BEDS'",
+        [],
+    )
+    .unwrap();
+    let out = dir.path().join("ct.csv");
+    let done = export(
+        &conn,
+        &settings,
+        ExportKind::ClienttrackCsv,
+        &out,
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(done.services, 5);
+    assert_eq!(
+        done.files,
+        vec![dir.path().join("ct-P1.csv"), dir.path().join("ct-P2.csv")]
+    );
+    let (_, p1) = read_csv(&std::fs::read(&done.files[0]).unwrap());
+    let (_, p2) = read_csv(&std::fs::read(&done.files[1]).unwrap());
+    assert_eq!((p1.len(), p2.len()), (2, 3));
+    assert!(!out.exists());
 }

@@ -29,6 +29,8 @@ fn snapshot(conn: &Connection) -> Vec<String> {
         ("clients", "personal_id"),
         ("enrollments", "enrollment_id"),
         ("exits", "exit_id"),
+        ("hmis_services", "services_id"),
+        ("hmis_deleted", "kind, id"),
     ] {
         let mut st = conn
             .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
@@ -111,11 +113,24 @@ fn full_refresh_with_bom_crlf_upper_case_headers_and_both_date_orders() {
         .files
         .iter()
         .all(|f| f.skipped.is_empty() && f.warnings.is_empty()));
-    assert!(
-        rep.file("Services.csv").is_none(),
-        "Services.csv is not read"
-    );
+    // Services the HMIS already has: an m-d-yyyy DateProvided, a deleted one, a non-bed-night.
+    assert_eq!((f("Services.csv").kept, f("Services.csv").deleted), (3, 1));
     assert_eq!(counts(&conn), (2, 5, 6, 2));
+    assert_eq!(data_status(&conn).unwrap().hmis_services, 3);
+    let night = |id: &str, day: &str| {
+        scanstation::store::hmis::hmis_bed_night_on(
+            &conn,
+            id,
+            chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(night("C006", "2024-02-10") && night("C006", "2024-02-11"));
+    assert!(!night("C006", "2024-02-12"), "deleted in the HMIS");
+    assert!(
+        !night("C001", "2024-02-10"),
+        "RecordType 144 is not a bed night"
+    );
 
     let q = |sql: &str, id: &str| one(&conn, sql, id);
     // mm-dd-yyyy DOB, apostrophe in the last name.
@@ -434,7 +449,9 @@ fn full_refresh_replaces_everything() {
     import_path(&mut conn, &fixture("basic"), &all()).unwrap();
     let strip = |v: Vec<String>| -> Vec<String> {
         v.into_iter()
-            .filter(|r| !r.starts_with("meta|Text(\"imported_at\")"))
+            .filter(|r| {
+                !r.starts_with("meta|Text(\"imported_at\")") && !r.starts_with("meta|Text(\"last_")
+            })
             .collect()
     };
     assert_eq!(strip(snapshot(&conn)), strip(first));
@@ -534,20 +551,26 @@ fn bad_date_names_file_line_column_and_changes_nothing() {
 }
 
 #[test]
-fn a_bad_dob_is_refused_without_repeating_it() {
+fn a_bad_dob_is_left_empty_with_a_warning_that_does_not_repeat_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = open(&dir);
     let bad = copy_fixture("basic", dir.path());
     edit(&bad.join("Client.csv"), "1980-03-14", "1980-14-03");
-    let err = import_path(&mut conn, &bad, &all())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("Client.csv:2:9 (DOB): expected a date"),
-        "{err}"
+    let rep = import_path(&mut conn, &bad, &all()).unwrap();
+    let c = rep.file("Client.csv").unwrap();
+    assert_eq!(c.kept, 5);
+    assert_eq!(c.warnings[0].lines, vec![2]);
+    assert!(c.warnings[0].reason.starts_with("DOB not a date"));
+    let text = rep.to_string();
+    assert!(!text.contains("1980"), "{text}");
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT dob FROM clients WHERE personal_id=?1",
+            "C001"
+        ),
+        None
     );
-    assert!(!err.contains("1980"), "{err}");
-    assert_eq!(counts(&conn), (0, 0, 0, 0));
 }
 
 #[test]
@@ -580,12 +603,13 @@ fn structural_problems_refuse_the_import() {
         "Enrollment.csv:1: missing required column EntryDate"
     );
 
-    let short_row = copy_fixture("basic", &dir.path().join("c"));
-    edit(&short_row.join("Exit.csv"), ",116,,", ",116,");
-    let err = import_path(&mut conn, &short_row, &all()).unwrap_err();
+    let twice = copy_fixture("basic", &dir.path().join("c"));
+    edit(&twice.join("Exit.csv"), "Destination", "ExitDate");
+    let err = import_path(&mut conn, &twice, &all()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Exit.csv:2: expected 11 fields as in the header, found 10"
+        "Exit.csv:1: column ExitDate appears twice in the header (columns 4 and 5); \
+         the station cannot tell which to read"
     );
 
     let bad_directive = copy_fixture("basic", &dir.path().join("d"));
@@ -642,27 +666,25 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             .map(|i| (i.reason, i.lines))
             .collect()
     };
-    assert_eq!(f("Project.csv").kept, 2);
+    // A primary key twice in one file is folded: same DateUpdated, so the later row wins.
+    assert_eq!((f("Project.csv").kept, f("Project.csv").folded), (2, 1));
     assert_eq!(
         reasons("Project.csv"),
-        vec![
-            ("duplicate ProjectID (first row kept)".into(), 1, vec![3]),
-            ("missing ProjectID".into(), 1, vec![4]),
-        ]
+        vec![("missing ProjectID".into(), 1, vec![4])]
     );
     assert_eq!(
         warnings("Project.csv"),
         vec![("ProjectType not in HUD list 2.02.6 (kept)".into(), vec![5])]
     );
-    assert_eq!(f("Client.csv").kept, 2);
+    assert_eq!((f("Client.csv").kept, f("Client.csv").folded), (2, 1));
     assert_eq!(
         reasons("Client.csv"),
-        vec![
-            ("missing PersonalID".into(), 1, vec![3]),
-            ("duplicate PersonalID (first row kept)".into(), 1, vec![5]),
-        ]
+        vec![("missing PersonalID".into(), 1, vec![3])]
     );
-    assert_eq!(f("Enrollment.csv").kept, 2);
+    assert_eq!(
+        (f("Enrollment.csv").kept, f("Enrollment.csv").folded),
+        (2, 1)
+    );
     assert_eq!(
         reasons("Enrollment.csv"),
         vec![
@@ -677,7 +699,6 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
                 1,
                 vec![5]
             ),
-            ("duplicate EnrollmentID (first row kept)".into(), 1, vec![6]),
             ("missing EnrollmentID".into(), 1, vec![8]),
         ]
     );
@@ -688,7 +709,7 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             vec![7]
         )]
     );
-    assert_eq!(f("Exit.csv").kept, 2);
+    assert_eq!((f("Exit.csv").kept, f("Exit.csv").folded), (2, 1));
     assert_eq!(
         reasons("Exit.csv"),
         vec![
@@ -698,7 +719,6 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
                 vec![3]
             ),
             ("missing ExitDate".into(), 1, vec![4]),
-            ("duplicate ExitID (first row kept)".into(), 1, vec![5]),
         ]
     );
     assert_eq!(
@@ -708,8 +728,15 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             vec![2]
         )]
     );
+    for r in &rep.files {
+        assert_eq!(
+            r.read,
+            r.kept + r.deleted + r.folded + r.older + r.filtered + r.skipped_total(),
+            "{rep}"
+        );
+    }
     assert_eq!(counts(&conn), (2, 2, 2, 2));
-    // The first of two rows with the same ID is the one kept.
+    // The later of two rows with the same ID and DateUpdated is the one kept.
     assert_eq!(
         one(
             &conn,
@@ -717,7 +744,16 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             "1001"
         )
         .as_deref(),
-        Some("Hot Meals Program")
+        Some("Duplicate Of Hot Meals")
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT personal_id FROM enrollments WHERE enrollment_id=?1",
+            "E01"
+        )
+        .as_deref(),
+        Some("C002")
     );
     assert_eq!(
         one(
@@ -726,101 +762,13 @@ fn odd_rows_are_skipped_or_warned_and_reported_with_lines() {
             "X01"
         )
         .as_deref(),
-        Some("E01")
+        Some("E05")
     );
     let text = rep.to_string();
     assert!(
         text.contains("skipped 1: missing EntryDate (line 3)"),
         "{text}"
     );
-}
-
-/// The public HUD test data in /work/shared, when present.
-fn shared(name: &str) -> Option<PathBuf> {
-    let p = Path::new("/work/shared/testdata/hmis-csv").join(name);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("note: {} absent, skipping", p.display());
-        None
-    }
-}
-
-#[test]
-fn hud_datalab_test_kits_fy2024_and_fy2026() {
-    for name in ["fy2024_datalab_testkit", "fy2026_datalab_testkit_converted"] {
-        let Some(path) = shared(name) else { continue };
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = open(&dir);
-        let rep = import_path(&mut conn, &path, &all()).unwrap();
-        assert_eq!(
-            rep.export_date, "2023-02-07 12:00:00",
-            "mm-dd-yyyy ExportDate"
-        );
-        assert_eq!(rep.directive, 2);
-        let (_, clients, enrollments, exits) = counts(&conn);
-        assert_eq!(
-            (clients, enrollments, exits),
-            (514, 574, 447),
-            "{name}: {rep}"
-        );
-        assert!(
-            rep.files.iter().all(|f| f.skipped.is_empty()),
-            "{name}: {rep}"
-        );
-    }
-}
-
-#[test]
-fn hud_enrollment_test_files_directive_3_is_a_full_refresh() {
-    let Some(path) = shared("fy2024_enrollment_test_files") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = open(&dir);
-    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
-    let rep = import_path(&mut conn, &path, &all()).unwrap();
-    assert_eq!(rep.directive, 3);
-    assert_eq!(rep.mode, Mode::FullRefresh);
-    assert!(rep
-        .to_string()
-        .contains("ExportDirective 3 (other), treated as a full refresh"));
-    assert_eq!(counts(&conn), (1, 3, 4, 1), "basic's rows replaced: {rep}");
-}
-
-#[test]
-fn hud_validation_files_import_with_bad_rows_skipped() {
-    let Some(path) = shared("fy2024_validation_files") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = open(&dir);
-    let rep = import_path(&mut conn, &path, &all()).unwrap();
-    eprintln!("{rep}");
-    let f = |n: &str| rep.file(n).unwrap().clone();
-    // Projects: VALID, VALIDATION, ERROR, RRHSSO, RRHHOUSING; a second "VALID" is a duplicate.
-    assert_eq!(f("Project.csv").kept, 5);
-    assert_eq!(f("Project.csv").skipped_total(), 1);
-    // Clients: the one without a PersonalID is skipped.
-    assert_eq!(f("Client.csv").kept, 4);
-    assert_eq!(f("Client.csv").skipped[0].reason, "missing PersonalID");
-    // Enrollments: ERROR (no PersonalID) and the second VALID (unknown project FAILURE) skipped.
-    let e = f("Enrollment.csv");
-    assert_eq!(e.read, 8);
-    assert_eq!(e.kept + e.skipped_total(), 8);
-    assert_eq!(e.kept, 6, "{rep}");
-    // Exits: the exit before entry is kept with a warning.
-    let x = f("Exit.csv");
-    assert!(
-        x.warnings
-            .iter()
-            .any(|w| w.reason.starts_with("ExitDate before EntryDate")),
-        "{rep}"
-    );
-    assert_eq!(x.kept + x.skipped_total(), x.read);
-    assert_eq!((x.read, x.kept), (8, 5), "{rep}");
-    let (_, clients, enrollments, exits) = counts(&conn);
-    assert_eq!((clients, enrollments, exits), (4, e.kept, x.kept));
 }
 
 #[test]
@@ -853,4 +801,142 @@ fn a_name_that_is_not_utf8_is_kept_with_a_warning() {
         .as_deref(),
         Some("her")
     );
+}
+
+#[test]
+fn a_row_with_the_wrong_number_of_fields_is_skipped_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let short_row = copy_fixture("basic", dir.path());
+    edit(&short_row.join("Exit.csv"), ",116,,", ",116,");
+    let rep = import_path(&mut conn, &short_row, &all()).unwrap();
+    let x = rep.file("Exit.csv").unwrap();
+    assert_eq!(
+        x.skipped,
+        vec![scanstation::import::Issue {
+            reason: "wrong number of fields (not as many as the header)".into(),
+            count: 1,
+            lines: vec![2],
+        }]
+    );
+    assert_eq!((x.read, x.kept, x.deleted), (3, 1, 1));
+    assert!(rep
+        .to_string()
+        .contains("skipped 1: wrong number of fields (not as many as the header) (line 2)"));
+    assert_eq!(counts(&conn), (2, 5, 6, 1));
+}
+
+#[test]
+fn several_export_rows_use_the_one_the_files_carry_and_disagreement_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let two = copy_fixture("basic", dir.path());
+    let export = two.join("Export.csv");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let older = lines[1]
+        .replace("EXP-1", "EXP-0")
+        .replace(",3,2,1,", ",3,1,1,");
+    lines.insert(1, &older);
+    std::fs::write(&export, lines.concat()).unwrap();
+    let rep = import_path(&mut conn, &two, &all()).unwrap();
+    assert_eq!((rep.export_id.as_str(), rep.export_rows), ("EXP-1", 2));
+    assert_eq!(rep.directive, 2, "the directive of the row the files carry");
+    assert!(rep.to_string().contains("Export.csv has 2 rows"), "{rep}");
+    let before = snapshot(&conn);
+
+    edit(&two.join("Client.csv"), ",u1,,EXP-1", ",u1,,EXP-0");
+    let err = import_path(&mut conn, &two, &all()).unwrap_err();
+    assert!(matches!(err, ImportError::ExportIdMismatch { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "Client.csv:2:27 (ExportID): carries ExportID \"EXP-0\", but Organization.csv:2 carries \
+         \"EXP-1\"; the files are not from one export"
+    );
+    assert_eq!(snapshot(&conn), before);
+}
+
+#[test]
+fn a_delta_may_leave_files_out_or_send_only_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
+    let delta = dir.path().join("delta");
+    std::fs::create_dir_all(&delta).unwrap();
+    std::fs::copy(
+        fixture("delta").join("Export.csv"),
+        delta.join("Export.csv"),
+    )
+    .unwrap();
+    let header = std::fs::read_to_string(fixture("delta").join("Client.csv")).unwrap();
+    std::fs::write(delta.join("Client.csv"), header.lines().next().unwrap()).unwrap();
+    std::fs::write(delta.join("Enrollment.csv"), "").unwrap();
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.mode, Mode::Delta);
+    assert_eq!(rep.file("Client.csv").unwrap().read, 0);
+    assert_eq!(rep.file("Enrollment.csv").unwrap().read, 0);
+    assert!(rep.file("Exit.csv").is_none());
+    assert_eq!(counts(&conn), (2, 5, 6, 2));
+    let st = data_status(&conn).unwrap();
+    assert_eq!(st.export_id.as_deref(), Some("EXP-2"));
+    assert_eq!(st.csv_version.as_deref(), Some("2024 v1.3"));
+    assert_eq!(st.hash_status, Some(1));
+    assert_eq!(st.hmis_services, 3, "Services.csv absent: unchanged");
+}
+
+#[test]
+fn a_delta_row_older_than_the_station_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    import_path(&mut conn, &fixture("basic"), &all()).unwrap();
+    let delta = copy_fixture("delta", dir.path());
+    // C002's update (Jim) is now from 2023: the station's James (2024-01-02) is newer.
+    edit(
+        &delta.join("Client.csv"),
+        "C002,Jim,,O'Brien,,1,,1,04-22-1975,1,0,0,1,0,0,0,0,,1,0,0,0,2024-01-02 09:00:00,2024-01-02 09:00:00",
+        "C002,Jim,,O'Brien,,1,,1,04-22-1975,1,0,0,1,0,0,0,0,,1,0,0,0,2023-01-02 09:00:00,2023-01-02 09:00:00",
+    );
+    let rep = import_path(&mut conn, &delta, &all()).unwrap();
+    assert_eq!(rep.file("Client.csv").unwrap().older, 1, "{rep}");
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT first_name FROM clients WHERE personal_id=?1",
+            "C002"
+        )
+        .as_deref(),
+        Some("James")
+    );
+    assert_eq!(data_status(&conn).unwrap().last_import.unwrap().older, 1);
+}
+
+#[test]
+fn a_name_that_looks_like_a_hash_is_never_stored_even_in_an_unhashed_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir);
+    let odd = copy_fixture("basic", dir.path());
+    edit(
+        &odd.join("Client.csv"),
+        "C001,Maria,",
+        "C001,2cb30d5ef678412db20875ccf25c63ff,",
+    );
+    let rep = import_path(&mut conn, &odd, &all()).unwrap();
+    let c = rep.file("Client.csv").unwrap();
+    assert_eq!(c.kept, 5);
+    assert_eq!(c.warnings[0].reason, "name looks like a hash (not stored)");
+    assert_eq!(c.warnings[0].lines, vec![2]);
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT first_name || last_initial || last_name_key FROM clients WHERE personal_id=?1",
+            "C001"
+        )
+        .as_deref(),
+        Some("")
+    );
+    let hits = scanstation::store::clients::search(&conn, "C001", None).unwrap();
+    assert_eq!(hits[0].display_name, "Client C001");
+    // An unhashed export: name search still works for the others.
+    let hits = scanstation::store::clients::search(&conn, "jam o", None).unwrap();
+    assert_eq!(hits[0].display_name, "James O.");
 }

@@ -345,7 +345,10 @@ fn clienttrack_csv_drops_one_file_per_batch_atomically() {
     assert_eq!(f[5], "5/1/2024");
     assert_eq!(f[6], "C");
     assert_eq!(f[7], "1");
-    assert_eq!(f[8], "0.00");
+    assert_eq!(
+        f[8], "0",
+        "UnitValue 0 for a count, as ClientTrack's upload takes it"
+    );
     assert_eq!(f[9], "BS7");
     assert_eq!(f[14], "77");
     let text2 = std::fs::read_to_string(drop.join(&names[1])).unwrap();

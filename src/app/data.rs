@@ -222,27 +222,47 @@ impl App {
                 "give a client ID, name prefixes (\"mar gon\") or a date of birth",
             ));
         }
-        let text = text.to_string();
-        self.with_store(move |_, conn| Ok(clients::search(conn, &text, dob)?))
-            .await
+        let text = text.trim().to_string();
+        self.with_store(move |_, conn| {
+            let hits = clients::search(conn, &text, dob)?;
+            // A hashed export left no names to match (DOB search and client IDs still work).
+            if hits.is_empty() && !text.is_empty() {
+                let hashed = crate::store::hmis::hashed_names(conn)
+                    .map_err(crate::store::StoreError::from)?;
+                if let Some(h) = hashed {
+                    return Err(AppError::invalid(
+                        "name_search_unavailable",
+                        format!(
+                            "name search is unavailable for this data: the HMIS export is \
+                             hashed (HashStatus {h}), so the station holds no names; search by \
+                             client ID or date of birth"
+                        ),
+                    ));
+                }
+            }
+            Ok(hits)
+        })
+        .await
     }
 
-    /// Write the posted services with `from <= date <= to` to `out`; returns how many.
+    /// Write the posted services with `from <= date <= to` to `out` (one file per program for
+    /// ClientTrack); returns how many and the files.
     pub async fn export(
         &self,
         kind: crate::export::ExportKind,
         out: PathBuf,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> AppResult<usize> {
-        let n = self
+    ) -> AppResult<crate::export::ExportOutcome> {
+        let done = self
             .with_store(move |app, conn| {
                 crate::export::export(conn, &app.settings, kind, &out, from, to)
                     .map_err(AppError::Export)
             })
             .await?;
+        let n = done.services;
         log::info!(target: "scanstation::export", count = n; "export {kind:?}: {n} services");
-        Ok(n)
+        Ok(done)
     }
 
     pub async fn projects(&self) -> AppResult<Vec<Project>> {

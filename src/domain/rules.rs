@@ -5,6 +5,8 @@
 //! 2. `unknown_client`: no such (non-deleted) client;
 //! 3. `duplicate`: an earlier non-removed entry for the same client in B; or, with scope
 //!    service-day, a non-removed entry for the same client, service and date in another batch;
+//!    or, for a bed night, the HMIS already has a bed night for the client on D (whatever the
+//!    scope: nobody sleeps in two beds a night);
 //! 4. `no_open_enrollment`: no enrollment in P with EntryDate <= D and (no exit or D <= ExitDate;
 //!    for bed nights D < ExitDate);
 //! 5. `ok`, carrying the open enrollment used (latest EntryDate; ties: greatest EnrollmentID).
@@ -81,12 +83,46 @@ pub struct ClientFacts {
     pub served_elsewhere: bool,
     /// The client's non-deleted enrollments (any project).
     pub enrollments: Vec<EnrollmentFact>,
+    /// The HMIS already has a bed night (Services.csv, RecordType 200) for the client on the
+    /// batch's date. Only gathered for bed-night batches.
+    pub hmis_bed_night: bool,
+}
+
+/// Why a scan is a `duplicate`. The wire `reason` is `batch` or `service_day` (the contract's
+/// names); a service the HMIS already recorded is `service_day` with the detail `hmis`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    /// An earlier entry for the client in this batch.
+    Batch,
+    /// An entry for the client, service and date in another batch here.
+    ServiceDay,
+    /// The HMIS already recorded a bed night for the client on this date.
+    Hmis,
+}
+
+impl Duplicate {
+    /// `reason` as the API and the entries table say it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Duplicate::Batch => "batch",
+            Duplicate::ServiceDay | Duplicate::Hmis => "service_day",
+        }
+    }
+    /// Where the earlier service is, when not here: `hmis`.
+    pub fn detail(self) -> Option<&'static str> {
+        match self {
+            Duplicate::Hmis => Some("hmis"),
+            Duplicate::Batch | Duplicate::ServiceDay => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub verdict: Verdict,
     pub enrollment_id: Option<String>,
+    /// Set when the verdict is `duplicate`.
+    pub duplicate: Option<Duplicate>,
 }
 
 /// The enrollment that makes the client eligible in `project` on `date`, if any.
@@ -117,6 +153,7 @@ pub fn verdict(facts: &ClientFacts, earlier_in_batch: bool, terms: &BatchTerms) 
     let flag = |verdict| Decision {
         verdict,
         enrollment_id: None,
+        duplicate: None,
     };
     if facts.client_id.is_none() {
         return flag(Verdict::InvalidCode);
@@ -124,8 +161,20 @@ pub fn verdict(facts: &ClientFacts, earlier_in_batch: bool, terms: &BatchTerms) 
     if !facts.known {
         return flag(Verdict::UnknownClient);
     }
-    if earlier_in_batch || (terms.scope == DuplicateScope::ServiceDay && facts.served_elsewhere) {
-        return flag(Verdict::Duplicate);
+    let duplicate = if earlier_in_batch {
+        Some(Duplicate::Batch)
+    } else if terms.scope == DuplicateScope::ServiceDay && facts.served_elsewhere {
+        Some(Duplicate::ServiceDay)
+    } else if terms.bed_night && facts.hmis_bed_night {
+        Some(Duplicate::Hmis)
+    } else {
+        None
+    };
+    if duplicate.is_some() {
+        return Decision {
+            duplicate,
+            ..flag(Verdict::Duplicate)
+        };
     }
     match open_enrollment(
         &facts.enrollments,
@@ -137,6 +186,7 @@ pub fn verdict(facts: &ClientFacts, earlier_in_batch: bool, terms: &BatchTerms) 
         Some(e) => Decision {
             verdict: Verdict::Ok,
             enrollment_id: Some(e.enrollment_id.clone()),
+            duplicate: None,
         },
     }
 }
@@ -237,6 +287,23 @@ pub fn check_service_date(
     Ok(())
 }
 
+/// The name the screen shows for a client: [`display_name`], or, when the station holds no name
+/// (a hashed export, a client recorded without one), a neutral label from the end of the client
+/// ID ("Client …b403"), never a hash.
+pub fn display_name_or_label(first: &str, last_initial: &str, client_id: &str) -> String {
+    let name = display_name(first, last_initial);
+    if !name.is_empty() {
+        return name;
+    }
+    let n = client_id.chars().count();
+    if n <= 4 {
+        format!("Client {client_id}")
+    } else {
+        let tail: String = client_id.chars().skip(n - 4).collect();
+        format!("Client …{tail}")
+    }
+}
+
 /// "Maria G." from a first name and a last initial: all the public screen may show.
 pub fn display_name(first: &str, last_initial: &str) -> String {
     let first = first.trim();
@@ -270,6 +337,7 @@ mod tests {
             known: true,
             served_elsewhere: false,
             enrollments,
+            hmis_bed_night: false,
         }
     }
     fn terms(date: &str) -> BatchTerms<'static> {
@@ -301,6 +369,7 @@ mod tests {
             known: false,
             served_elsewhere: true,
             enrollments: vec![],
+            hmis_bed_night: true,
         };
         assert_eq!(
             verdict(&f, true, &terms("2024-05-01")).verdict,
@@ -382,14 +451,58 @@ mod tests {
         let mut f = known(vec![enr("E1", "P", "2024-01-01", None)]);
         let t = terms("2024-05-01");
         assert_eq!(verdict(&f, true, &t).verdict, Verdict::Duplicate);
+        assert_eq!(verdict(&f, true, &t).duplicate, Some(Duplicate::Batch));
         f.served_elsewhere = true;
         assert_eq!(verdict(&f, false, &t).verdict, Verdict::Duplicate);
+        assert_eq!(
+            verdict(&f, false, &t).duplicate,
+            Some(Duplicate::ServiceDay)
+        );
         let batch_scope = BatchTerms {
             scope: DuplicateScope::Batch,
             ..t.clone()
         };
         assert_eq!(verdict(&f, false, &batch_scope).verdict, Verdict::Ok);
         assert_eq!(verdict(&f, true, &batch_scope).verdict, Verdict::Duplicate);
+    }
+
+    #[test]
+    fn a_bed_night_the_hmis_has_is_a_duplicate_in_any_scope() {
+        let mut f = known(vec![enr("E1", "P", "2024-01-01", None)]);
+        f.hmis_bed_night = true;
+        let beds = BatchTerms {
+            bed_night: true,
+            ..terms("2024-05-01")
+        };
+        let d = verdict(&f, false, &beds);
+        assert_eq!(d.verdict, Verdict::Duplicate);
+        assert_eq!(d.duplicate, Some(Duplicate::Hmis));
+        assert_eq!(d.duplicate.map(Duplicate::reason), Some("service_day"));
+        assert_eq!(d.duplicate.and_then(Duplicate::detail), Some("hmis"));
+        let batch_scope = BatchTerms {
+            scope: DuplicateScope::Batch,
+            ..beds.clone()
+        };
+        assert_eq!(
+            verdict(&f, false, &batch_scope).duplicate,
+            Some(Duplicate::Hmis)
+        );
+        // An earlier scan in this batch says so first.
+        assert_eq!(verdict(&f, true, &beds).duplicate, Some(Duplicate::Batch));
+        // Not a bed-night service: the HMIS bed night does not matter.
+        assert_eq!(v(&f, &terms("2024-05-01")), Verdict::Ok);
+        f.hmis_bed_night = false;
+        assert_eq!(verdict(&f, false, &beds).duplicate, None);
+    }
+
+    #[test]
+    fn a_client_without_a_name_gets_a_neutral_label() {
+        assert_eq!(display_name_or_label("Maria", "G", "C1"), "Maria G.");
+        assert_eq!(display_name_or_label("", "", "2615"), "Client 2615");
+        assert_eq!(
+            display_name_or_label("", "", "2f4b963171644a8b9902bdfe79a4b403"),
+            "Client …b403"
+        );
     }
 
     #[test]

@@ -12,7 +12,6 @@ use super::ImportError;
 pub(crate) struct Columns {
     pub(crate) file: &'static str,
     names: Vec<String>,
-    width: usize,
 }
 
 impl Columns {
@@ -31,19 +30,40 @@ impl Columns {
             })?;
             names.push(name.trim().trim_start_matches('\u{feff}').to_string());
         }
-        Ok(Columns {
-            file,
-            width: names.len(),
-            names,
-        })
+        Ok(Columns { file, names })
     }
 
-    pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
+    pub(crate) fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The column named `name` (ignoring case); a name the header carries twice cannot be
+    /// mapped and refuses the file.
+    pub(crate) fn find(&self, name: &'static str) -> Result<Option<usize>, ImportError> {
+        let mut at = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(i, _)| i);
+        let first = at.next();
+        if let (Some(a), Some(b)) = (first, at.next()) {
+            return Err(ImportError::Structure {
+                file: self.file,
+                line: 1,
+                message: format!(
+                    "column {name} appears twice in the header (columns {} and {}); \
+                     the station cannot tell which to read",
+                    a + 1,
+                    b + 1
+                ),
+            });
+        }
+        Ok(first)
     }
 
     pub(crate) fn require(&self, name: &'static str) -> Result<usize, ImportError> {
-        self.find(name).ok_or(ImportError::MissingColumn {
+        self.find(name)?.ok_or(ImportError::MissingColumn {
             file: self.file,
             column: name,
         })
@@ -51,22 +71,6 @@ impl Columns {
 
     pub(crate) fn name(&self, idx: usize) -> &str {
         self.names.get(idx).map(String::as_str).unwrap_or("?")
-    }
-
-    /// A row must have as many fields as the header.
-    pub(crate) fn check_width(&self, rec: &ByteRecord, line: u64) -> Result<(), ImportError> {
-        if rec.len() != self.width {
-            return Err(ImportError::Structure {
-                file: self.file,
-                line,
-                message: format!(
-                    "expected {} fields as in the header, found {}",
-                    self.width,
-                    rec.len()
-                ),
-            });
-        }
-        Ok(())
     }
 
     pub(crate) fn bad_value(
@@ -134,7 +138,7 @@ fn num(b: &[u8]) -> Option<u32> {
 
 /// Parse a time `h:mm`, `hh:mm:ss`, with optional fraction (`.000`), `Z`, or ` AM`/` PM`
 /// (as spreadsheets save it) into hours, minutes, seconds.
-fn parse_time(t: &[u8]) -> Option<(u32, u32, u32)> {
+fn parse_time(t: &[u8]) -> Option<Hms> {
     let mut t = t.trim_ascii();
     let mut pm = None;
     if t.len() >= 2 {
@@ -227,6 +231,38 @@ pub(crate) fn datetime_text(b: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// The day of a DateUpdated. Besides every form [`parse_date`] takes (`yyyy-mm-dd hh:mm:ss`, a
+/// date alone, `mm-dd-yyyy`, `m/d/yyyy`), two-digit years as real exports write them. They are
+/// ambiguous, so: with dashes, whichever of day-first and month-first is a date (the EVA demo
+/// writes `13-06-19`, greenriver's loader fixture `04-28-19`); when both are (`03-11-21`), **day
+/// first**, as EVA writes every row. With slashes (`6/13/19`, a US spreadsheet) month first.
+/// `yy` is 20yy: DateUpdated is a record-keeping stamp of this century. A wrong guess can only
+/// change which of two copies of a record counts as newer.
+pub(crate) fn date_updated(b: &[u8]) -> Option<NaiveDate> {
+    if let Some(d) = parse_date(b) {
+        return Some(d);
+    }
+    let (d, _) = split_time(b)?;
+    let sep = if d.contains(&b'/') { b'/' } else { b'-' };
+    let mut it = d.split(|&c| c == sep);
+    let (a, m, y) = (it.next()?, it.next()?, it.next()?);
+    let short = |p: &[u8]| !p.is_empty() && p.len() <= 2;
+    if it.next().is_some() || y.len() != 2 || !short(a) || !short(m) {
+        return None;
+    }
+    let (a, m, y) = (num(a)?, num(m)?, 2000 + num(y)? as i32);
+    let day_first = NaiveDate::from_ymd_opt(y, m, a);
+    let month_first = NaiveDate::from_ymd_opt(y, a, m);
+    if sep == b'-' {
+        day_first.or(month_first)
+    } else {
+        month_first
+    }
+}
+
+pub(crate) const DATE_UPDATED_EXPECTED: &str =
+    "a DateUpdated yyyy-mm-dd hh:mm:ss (or a date, mm-dd-yyyy, dd-mm-yy)";
+
 /// An integer code; `Err(())` when present but not a number.
 pub(crate) fn int(b: &[u8]) -> Result<Option<i64>, ()> {
     if b.is_empty() {
@@ -237,6 +273,12 @@ pub(crate) fn int(b: &[u8]) -> Result<Option<i64>, ()> {
         .and_then(|s| s.parse::<i64>().ok())
         .map(Some)
         .ok_or(())
+}
+
+/// A value that is a hex digest (MD5, SHA-1, SHA-256: 32 or more hex digits and nothing else),
+/// as hashed exports put where names are.
+pub(crate) fn looks_like_hash(b: &[u8]) -> bool {
+    b.len() >= 32 && b.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Upper-cased first letter of a last name ("" when it has none).
@@ -300,6 +342,38 @@ mod tests {
         assert_eq!(d("5/1/2024 13:00 PM"), None);
         assert_eq!(d("2024-05-01 6:3x"), None);
         assert_eq!(d("2024-05-01 06:30:00.x"), None);
+    }
+
+    #[test]
+    fn date_updated_forms_seen_in_real_files() {
+        let d = |s: &str| date_updated(s.as_bytes()).map(|d| d.to_string());
+        assert_eq!(d("2021-02-12 10:07:10").as_deref(), Some("2021-02-12"));
+        assert_eq!(d("2021-05-03").as_deref(), Some("2021-05-03"));
+        // eva: dd-mm-yy, quoted in the file (the csv reader removes the quotes).
+        assert_eq!(d("13-06-19").as_deref(), Some("2019-06-13"));
+        assert_eq!(d("03-11-21").as_deref(), Some("2021-11-03"));
+        assert_eq!(d("6/13/19").as_deref(), Some("2019-06-13"));
+        assert_eq!(d("02-07-2023 12:00:00").as_deref(), Some("2023-02-07"));
+        assert_eq!(d("04-28-19 05:17:00").as_deref(), Some("2019-04-28"));
+        assert_eq!(d("4/28/19 05:17:00").as_deref(), Some("2019-04-28"));
+        assert_eq!(d("31-02-19"), None);
+        assert_eq!(d("13-13-19"), None);
+        assert_eq!(d("2019"), None);
+        assert_eq!(d(""), None);
+    }
+
+    #[test]
+    fn hashes_are_recognised() {
+        assert!(looks_like_hash(b"2cb30d5ef678412db20875ccf25c63ff"));
+        assert!(looks_like_hash(
+            b"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        ));
+        assert!(!looks_like_hash(b"Herringbone"));
+        assert!(
+            !looks_like_hash(b"2cb30d5ef678412db20875ccf25c63f"),
+            "31 digits"
+        );
+        assert!(!looks_like_hash(b""));
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Entry {
     pub client_id: Option<String>,
     pub display_name: Option<String>,
     pub verdict: Verdict,
+    /// Why a duplicate is one (`batch`, `service_day`); None unless the verdict is duplicate.
+    pub reason: Option<String>,
+    /// Where the earlier service is, when not at the station: `hmis`.
+    pub reason_detail: Option<String>,
     pub enrollment_id: Option<String>,
     pub source: String,
     pub scanned_at: String,
@@ -194,6 +198,8 @@ fn client_facts(
                 b.service_date.to_string(),
                 entry_seq
             ])?;
+    let hmis_bed_night =
+        known && crate::store::hmis::hmis_bed_night_on(conn, client_id, b.service_date)?;
     let mut enrollments = Vec::new();
     if known {
         let mut stmt = conn.prepare_cached(
@@ -230,12 +236,14 @@ fn client_facts(
         known,
         served_elsewhere,
         enrollments,
+        hmis_bed_night,
     })
 }
 
 const ENTRY_SELECT: &str =
     "SELECT e.id, e.batch_id, e.code, e.client_id, c.first_name, c.last_initial,
-        e.verdict, e.enrollment_id, e.source, e.scanned_at, e.removed_at, e.removed_by
+        e.verdict, e.enrollment_id, e.source, e.scanned_at, e.removed_at, e.removed_by,
+        e.reason, e.reason_detail
      FROM entries e LEFT JOIN clients c ON c.personal_id = e.client_id";
 
 /// An entry row as read, before its verdict text is checked.
@@ -243,14 +251,23 @@ fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Entry, String)> {
     let first: Option<String> = r.get(4)?;
     let initial: Option<String> = r.get(5)?;
     let verdict: String = r.get(6)?;
+    let client_id: Option<String> = r.get(3)?;
     Ok((
         Entry {
             id: r.get(0)?,
             batch_id: r.get(1)?,
             code: r.get(2)?,
-            client_id: r.get(3)?,
-            display_name: first.map(|f| rules::display_name(&f, initial.as_deref().unwrap_or(""))),
+            display_name: first.map(|f| {
+                rules::display_name_or_label(
+                    &f,
+                    initial.as_deref().unwrap_or(""),
+                    client_id.as_deref().unwrap_or(""),
+                )
+            }),
+            client_id,
             verdict: Verdict::Ok,
+            reason: r.get(12)?,
+            reason_detail: r.get(13)?,
             enrollment_id: r.get(7)?,
             source: r.get(8)?,
             scanned_at: r.get(9)?,
@@ -479,12 +496,13 @@ fn insert_entry(
     let Decision {
         verdict,
         enrollment_id,
+        duplicate,
     } = rules::verdict(&facts, earlier, &terms(policy, b));
     let id = uuid::Uuid::new_v4().to_string();
     tx.prepare_cached(
         "INSERT INTO entries (id, batch_id, scan_seq, code, client_id, verdict, enrollment_id,
-                              source, scanned_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                              source, scanned_at, reason, reason_detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         id,
@@ -495,7 +513,9 @@ fn insert_entry(
         verdict.as_str(),
         enrollment_id,
         source,
-        scanned_at
+        scanned_at,
+        duplicate.map(rules::Duplicate::reason),
+        duplicate.and_then(rules::Duplicate::detail)
     ])?;
     Ok(id)
 }
@@ -700,10 +720,18 @@ fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()>
         .map(|(seq, client)| client_facts(tx, b, client.as_deref(), Some(*seq)))
         .collect::<Result<Vec<_>, _>>()?;
     let decisions = rules::verdicts_in_order(&facts, &terms(policy, b));
-    let mut update =
-        tx.prepare_cached("UPDATE entries SET verdict = ?1, enrollment_id = ?2 WHERE seq = ?3")?;
+    let mut update = tx.prepare_cached(
+        "UPDATE entries SET verdict = ?1, enrollment_id = ?2, reason = ?3, reason_detail = ?4
+         WHERE seq = ?5",
+    )?;
     for ((seq, _), d) in live.iter().zip(decisions) {
-        update.execute(params![d.verdict.as_str(), d.enrollment_id, seq])?;
+        update.execute(params![
+            d.verdict.as_str(),
+            d.enrollment_id,
+            d.duplicate.map(rules::Duplicate::reason),
+            d.duplicate.and_then(rules::Duplicate::detail),
+            seq
+        ])?;
     }
     Ok(())
 }

@@ -22,6 +22,15 @@ pub struct RosterRow {
     pub in_batch: bool,
 }
 
+/// The display name of a row whose columns 0, 1, 2 are personal_id, first_name, last_initial.
+fn label(r: &rusqlite::Row) -> rusqlite::Result<String> {
+    Ok(rules::display_name_or_label(
+        &r.get::<_, String>(1)?,
+        &r.get::<_, String>(2)?,
+        &r.get::<_, String>(0)?,
+    ))
+}
+
 fn like_prefix(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 1);
     for c in s.chars() {
@@ -61,7 +70,7 @@ pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> StoreResult
     let rows = stmt.query_map(params![q, first, last, dob], |r| {
         Ok(ClientHit {
             client_id: r.get(0)?,
-            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+            display_name: label(r)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -107,7 +116,7 @@ pub fn roster(conn: &Connection, policy: &Policy, batch_id: &str) -> StoreResult
     let rows = stmt.query_map(params![project, date, bed_night, batch_id], |r| {
         Ok(RosterRow {
             client_id: r.get(0)?,
-            display_name: rules::display_name(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?),
+            display_name: label(r)?,
             enrollment_id: r.get(3)?,
             in_batch: r.get(4)?,
         })

@@ -5,8 +5,13 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Every migration, in order; the schema version is the number applied.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_real_exports",
+        include_str!("../../migrations/0002_real_exports.sql"),
+    ),
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -11,10 +11,12 @@
 
 pub mod batches;
 pub mod clients;
+pub mod hmis;
 pub mod meta;
 mod migrate;
 pub mod outbox;
 pub mod projects;
+pub mod services;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
