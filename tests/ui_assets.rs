@@ -262,17 +262,30 @@ fn every_message_key_the_code_names_exists() {
     }
     assert!(seen > 50, "only {seen} keys found: the scan is broken");
     assert!(missing.is_empty(), "keys not in en.json: {missing:?}");
-    for source in ["hid", "serial", "api", "stdin", "manual", "roster", "lost_card"] {
+    for source in [
+        "hid",
+        "serial",
+        "api",
+        "stdin",
+        "manual",
+        "roster",
+        "lost_card",
+    ] {
         let key = format!("source.{source}");
         assert!(en[&key].is_string(), "{key} missing in en.json");
     }
     // Every error code of the API (README "HTTP API") has a message in the user's language.
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
-    let table = &readme[readme.find("Error codes (the UI translates by `code`").unwrap()..];
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = &readme[readme
+        .find("Error codes (the UI translates by `code`")
+        .unwrap()..];
     let table = &table[..table.find("\n## ").unwrap_or(table.len())];
     let mut codes = 0;
-    for line in table.lines().filter(|l| l.starts_with("| 4") || l.starts_with("| 5")) {
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| 4") || l.starts_with("| 5"))
+    {
         let cells: Vec<&str> = line.split('|').collect();
         // Leave out the notes in parentheses ("(with `entries`)").
         let mut cell = String::new();

@@ -14,7 +14,12 @@ const T: Duration = Duration::from_secs(20);
 fn sigint(pid: u32) {
     // SAFETY: kill(2) touches no memory; a stale pid at worst gets ESRCH.
     let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
-    assert_eq!(rc, 0, "kill -INT {pid}: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "kill -INT {pid}: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 #[test]
@@ -43,7 +48,11 @@ fn demo_stops_on_ctrl_c_while_stdin_is_open_and_removes_its_state() {
         ui |= line.contains("UI: http://");
     }
     let state = state.unwrap();
-    assert!(state.join("scanstation.db").is_file(), "{}", state.display());
+    assert!(
+        state.join("scanstation.db").is_file(),
+        "{}",
+        state.display()
+    );
 
     // A scan through stdin works, and the read is then parked on the still-open pipe.
     writeln!(stdin, "NOBODY1").unwrap();
@@ -62,5 +71,9 @@ fn demo_stops_on_ctrl_c_while_stdin_is_open_and_removes_its_state() {
     // Still holding stdin open: the exit did not wait for end of input.
     drop(stdin);
     assert!(status.success(), "demo exit status {status:?}");
-    assert!(!state.exists(), "state folder {} left behind", state.display());
+    assert!(
+        !state.exists(),
+        "state folder {} left behind",
+        state.display()
+    );
 }

@@ -71,7 +71,11 @@ fn luminance(css: &str) -> f64 {
     let c: Vec<f64> = inner
         .split(',')
         .take(3)
-        .map(|x| x.trim().parse::<f64>().unwrap_or_else(|_| panic!("colour {css}")))
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("colour {css}"))
+        })
         .collect();
     assert_eq!(c.len(), 3, "colour {css}");
     let lin = |v: f64| {
@@ -134,7 +138,10 @@ async fn verdicts_have_symbols_distinct_lightness_and_fit_at_every_size_in_both_
                 seq = wait_banner(&b, verdict, seq).await;
                 let style = b.js(BANNER_STYLE_JS, vec![]).await.unwrap();
                 assert_eq!(style["icon"], verdict, "{verdict}: its own symbol");
-                assert_eq!(style["beside"], true, "{verdict} {w}x{h}: symbol beside the word");
+                assert_eq!(
+                    style["beside"], true,
+                    "{verdict} {w}x{h}: symbol beside the word"
+                );
                 let px = style["icon_px"].as_f64().unwrap();
                 assert!(px >= 32.0, "{verdict} {w}x{h}: symbol only {px} px");
                 colours.insert(
@@ -195,11 +202,24 @@ async fn lane_screen_follows_binding_keeps_recent_verdicts_and_says_when_not_con
     let mut st = Station::kiosk(120, "").await;
     let api = st.supervisor().await;
     let b = Browser::start(800, 480).await.unwrap();
-    b.goto(&format!("{}/", st.root)).await.unwrap();
+    // An API error reaches a Spanish screen in Spanish, from its code (bad_lane).
+    b.goto(&format!("{}/?lane=no.such&lang=es", st.root))
+        .await
+        .unwrap();
+    wait_state(&b, "error").await;
+    assert_eq!(
+        b.text("#banner").await.unwrap(),
+        "Ese nombre de fila no es válido."
+    );
+    b.goto(&format!("{}/?lang=en", st.root)).await.unwrap();
     wait_state(&b, "unbound").await;
 
     // Bound over the API: the open screen follows without a reload, and again when unbound.
-    let id = st.supervisor().await.batch_on_lane("main", &st.today()).await;
+    let id = st
+        .supervisor()
+        .await
+        .batch_on_lane("main", &st.today())
+        .await;
     wait_state(&b, "ready").await;
     let (s, body) = api.put("/lanes/main", json!({"batch_id": null})).await;
     assert_eq!(s, 200, "{body}");
@@ -253,9 +273,12 @@ async fn lane_screen_follows_binding_keeps_recent_verdicts_and_says_when_not_con
     // The strip stays when the banner falls back to Ready.
     wait_state(&b, "ready").await;
     assert_eq!(
-        b.js("return document.querySelectorAll('#recent li').length", vec![])
-            .await
-            .unwrap(),
+        b.js(
+            "return document.querySelectorAll('#recent li').length",
+            vec![]
+        )
+        .await
+        .unwrap(),
         5
     );
 
@@ -299,7 +322,10 @@ async fn scans_show_over_supervisor_screens_and_the_idle_lock_returns_to_the_lan
     }
     let st = Station::kiosk(5, "").await;
     let api = st.client();
-    st.supervisor().await.batch_on_lane("main", &st.today()).await;
+    st.supervisor()
+        .await
+        .batch_on_lane("main", &st.today())
+        .await;
     let b = Browser::start(1280, 800).await.unwrap();
     b.goto(&format!("{}/#batches", st.root)).await.unwrap();
     // Over the PIN pad too.
@@ -320,9 +346,12 @@ async fn scans_show_over_supervisor_screens_and_the_idle_lock_returns_to_the_lan
         b.viewport(w, h).await.unwrap();
         let code = ["C001", "NOSUCH", "C001"][i];
         // A touch, so the idle lock waits while the overlays are checked.
-        b.js("document.dispatchEvent(new Event('pointerdown')); return 1", vec![])
-            .await
-            .unwrap();
+        b.js(
+            "document.dispatchEvent(new Event('pointerdown')); return 1",
+            vec![],
+        )
+        .await
+        .unwrap();
         api.scan("main", code).await;
         let v = b
             .wait(
@@ -360,7 +389,10 @@ async fn scans_show_over_supervisor_screens_and_the_idle_lock_returns_to_the_lan
     .await
     .unwrap();
     let s = b
-        .js("return fetch('/api/v1/session').then(r => r.status)", vec![])
+        .js(
+            "return fetch('/api/v1/session').then(r => r.status)",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(s, 401);

@@ -351,4 +351,3 @@ pub async fn login(b: &Browser, pin: &str) {
     }
     b.tap("#pin-ok").await.unwrap();
 }
-
