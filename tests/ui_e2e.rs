@@ -318,7 +318,14 @@ async fn supervisor_screens_lock_after_idle_time() {
         .await
         .unwrap();
     assert_eq!(s, 401);
+    // The PIN pad says why when the supervisor comes back.
     b.tap("#to-supervisor").await.unwrap();
+    b.wait_visible("#pin-dots", T).await.unwrap();
+    assert!(b
+        .text("#pin-msg")
+        .await
+        .unwrap()
+        .contains("without a touch"));
     // Locking by hand works too.
     login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();

@@ -7,6 +7,7 @@ import { initI18n, t, errText, setLang, otherLang, onLangChange } from './i18n.j
 import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api.js';
 import { laneScreen, verdictView, sayVerdict, shownName, announce } from './lane.js';
 import { playVerdict } from './sound.js';
+import { initKeyboard, hide as hideKeyboard } from './kbd.js';
 import { pinPad } from './pin.js';
 import * as sup from './supervisor.js';
 import { EVENT, UNASSIGNED } from './names.js';
@@ -76,6 +77,7 @@ export function go(hash) {
 }
 
 function stopCurrent() {
+  hideKeyboard();
   if (current && current.stop) current.stop();
   current = null;
   scoped = null;
@@ -119,7 +121,8 @@ async function route() {
       session = await get('/session', { quiet401: true });
     } catch (e) {
       if (e.status !== 401) toast(errText(e), 'bad');
-      showPin();
+      showPin(idleLocked ? 'pin.reason_idle' : undefined);
+      idleLocked = false;
       return;
     }
   }
@@ -168,13 +171,15 @@ async function lock(reason) {
 }
 
 // The idle lock ends the session and gives the screen back to the lane.
+let idleLocked = false;
 async function idleLock() {
   const had = session;
   session = null;
   if (had) {
     try { await del('/session'); } catch (_) { /* expired already */ }
   }
-  toast(t('pin.reason_idle'));
+  // Said on the PIN pad when a supervisor comes back, not over the lane screen.
+  idleLocked = true;
   go('');
 }
 
@@ -205,5 +210,6 @@ window.addEventListener('hashchange', route);
     return;
   }
   connectEvents();
+  initKeyboard();
   route();
 })();
