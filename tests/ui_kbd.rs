@@ -29,7 +29,11 @@ async fn on_screen_keyboard_types_into_the_roster_filter_and_the_number_pad_into
         return;
     }
     let st = Station::kiosk(300, "").await;
-    let id = st.supervisor().await.batch_on_lane("main", &st.today()).await;
+    let id = st
+        .supervisor()
+        .await
+        .batch_on_lane("main", &st.today())
+        .await;
     let b = Browser::start(480, 800).await.unwrap();
     b.goto(&format!("{}/#batch/{id}/roster", st.root))
         .await
@@ -37,7 +41,10 @@ async fn on_screen_keyboard_types_into_the_roster_filter_and_the_number_pad_into
     login(&b, PIN).await;
     b.wait_visible("#roster-list li", T).await.unwrap();
     let all = b
-        .js("return document.querySelectorAll('#roster-list li').length", vec![])
+        .js(
+            "return document.querySelectorAll('#roster-list li').length",
+            vec![],
+        )
         .await
         .unwrap()
         .as_u64()
@@ -65,9 +72,13 @@ async fn on_screen_keyboard_types_into_the_roster_filter_and_the_number_pad_into
         shot(&b, "kbd-roster", (w, h)).await;
     }
     b.tap("#kbd [data-kbd=\"done\"]").await.unwrap();
-    b.wait("keyboard hidden", "return document.getElementById('kbd').hidden", T)
-        .await
-        .unwrap();
+    b.wait(
+        "keyboard hidden",
+        "return document.getElementById('kbd').hidden",
+        T,
+    )
+    .await
+    .unwrap();
 
     // Numbers get the number pad.
     b.viewport(800, 480).await.unwrap();
@@ -83,6 +94,15 @@ async fn on_screen_keyboard_types_into_the_roster_filter_and_the_number_pad_into
     .unwrap();
     b.tap("#kbd [data-kbd=\"2\"]").await.unwrap();
     assert_eq!(value(&b, "#f-units").await, "12");
+    // The field stays in sight above the keys.
+    let clear = b
+        .wait(
+            "field above the keys",
+            "return document.getElementById('f-units').getBoundingClientRect().bottom <= document.getElementById('kbd').getBoundingClientRect().top",
+            T,
+        )
+        .await;
+    assert!(clear.is_ok(), "{clear:?}");
     shot(&b, "kbd-number-pad", (800, 480)).await;
 
     // In Spanish: the letters have ñ and the keys are labelled in Spanish.
@@ -93,7 +113,10 @@ async fn on_screen_keyboard_types_into_the_roster_filter_and_the_number_pad_into
     b.tap("#lc-q").await.unwrap();
     b.wait_visible("#kbd [data-kbd=\"ñ\"]", T).await.unwrap();
     assert_eq!(b.text("#kbd [data-kbd=\"done\"]").await.unwrap(), "Listo");
-    assert_eq!(b.text("#kbd [data-kbd=\"space\"]").await.unwrap(), "Espacio");
+    assert_eq!(
+        b.text("#kbd [data-kbd=\"space\"]").await.unwrap(),
+        "Espacio"
+    );
     shot(&b, "kbd-lost-card-es", (800, 480)).await;
     b.quit().await;
     st.stop().await;

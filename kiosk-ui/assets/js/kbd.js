@@ -52,7 +52,13 @@ function show(el) {
   render(wantsPad(el));
   panel.hidden = false;
   document.body.classList.add('kbd-open');
-  requestAnimationFrame(() => el.scrollIntoView({ block: 'nearest' }));
+  // Keep the field in sight above the keys.
+  requestAnimationFrame(() => {
+    const r = el.getBoundingClientRect();
+    const top = panel.getBoundingClientRect().top;
+    const box = el.closest('.sup-body');
+    if (box && r.bottom > top - 8) box.scrollTop += r.bottom - top + 16;
+  });
 }
 
 export function hide() {
