@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use rand::RngExt;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use std::io::BufRead;
 
 use crate::app::{App, NewBatchRequest};
 use crate::config::Config;
@@ -155,11 +155,29 @@ pub async fn run(listen: &str) -> anyhow::Result<()> {
 }
 
 /// Each stdin line is a scan on lane `main`; the verdict is printed like the lane screen shows it.
+///
+/// Stdin is read on a plain thread, not tokio's blocking pool: the runtime waits for its blocking
+/// tasks when it shuts down, so a read parked on the terminal would hold Ctrl-C until Enter. A plain
+/// thread is simply left behind when the process exits.
 async fn stdin_scans(app: App) {
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(16);
+    let spawned = std::thread::Builder::new()
+        .name("demo-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let failed = line.is_err();
+                if tx.blocking_send(line).is_err() || failed {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        println!("(cannot read stdin: {e}; still serving the UI)");
+        return;
+    }
     loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
+        match rx.recv().await {
+            Some(Ok(line)) => {
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -175,11 +193,11 @@ async fn stdin_scans(app: App) {
                     Err(e) => println!("ERROR                {e}"),
                 }
             }
-            Ok(None) => {
+            None => {
                 println!("(stdin closed: still serving the UI; Ctrl-C to stop)");
                 return;
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 println!("(cannot read stdin: {e}; still serving the UI)");
                 return;
             }

@@ -219,3 +219,90 @@ fn the_kiosk_names_every_verdict_once_and_translates_it() {
         }
     }
 }
+
+#[test]
+fn the_page_js_and_css_stay_under_100_kib() {
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui/assets");
+    let mut total = std::fs::metadata(ui.join("app.css")).unwrap().len();
+    for f in std::fs::read_dir(ui.join("js")).unwrap() {
+        total += f.unwrap().metadata().unwrap().len();
+    }
+    assert!(total < 100 * 1024, "JS+CSS is {total} bytes, over 100 KiB");
+}
+
+/// Every message key the code names literally (`t('a.b'` followed by `,` or `)`) is in en.json,
+/// so no raw key reaches a screen; and every scan source the station records has a label.
+#[test]
+fn every_message_key_the_code_names_exists() {
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui/assets");
+    let en: Value =
+        serde_json::from_str(&std::fs::read_to_string(ui.join("i18n/en.json")).unwrap()).unwrap();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for f in std::fs::read_dir(ui.join("js")).unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("t('") {
+            let before = text[..i].chars().next_back().unwrap_or(' ');
+            if before.is_alphanumeric() || before == '_' || before == '.' {
+                continue;
+            }
+            let rest = &text[i + 3..];
+            let Some(end) = rest.find('\'') else { continue };
+            let after = rest[end + 1..].trim_start();
+            if !(after.starts_with(',') || after.starts_with(')')) {
+                continue; // a key built at run time ('verdict.' + v)
+            }
+            seen += 1;
+            let key = &rest[..end];
+            if !en[key].is_string() {
+                missing.push(format!("{}: {key}", path.display()));
+            }
+        }
+    }
+    assert!(seen > 50, "only {seen} keys found: the scan is broken");
+    assert!(missing.is_empty(), "keys not in en.json: {missing:?}");
+    for source in [
+        "hid",
+        "serial",
+        "api",
+        "stdin",
+        "manual",
+        "roster",
+        "lost_card",
+    ] {
+        let key = format!("source.{source}");
+        assert!(en[&key].is_string(), "{key} missing in en.json");
+    }
+    // Every error code of the API (README "HTTP API") has a message in the user's language.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = &readme[readme
+        .find("Error codes (the UI translates by `code`")
+        .unwrap()..];
+    let table = &table[..table.find("\n## ").unwrap_or(table.len())];
+    let mut codes = 0;
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| 4") || l.starts_with("| 5"))
+    {
+        let cells: Vec<&str> = line.split('|').collect();
+        // Leave out the notes in parentheses ("(with `entries`)").
+        let mut cell = String::new();
+        let mut depth = 0;
+        for c in cells[2].chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ if depth == 0 => cell.push(c),
+                _ => {}
+            }
+        }
+        for code in cell.split('`').skip(1).step_by(2) {
+            codes += 1;
+            let key = format!("error.code.{code}");
+            assert!(en[&key].is_string(), "{key} missing in en.json");
+        }
+    }
+    assert!(codes >= 30, "only {codes} error codes found in README.md");
+}

@@ -8,81 +8,20 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use common::browser::{chromium_ready, Browser};
+use common::browser::{chromium_ready, login, screenshots_dir, shot, wait_banner, Browser};
 use common::{Api, Station, PIN};
 
 const T: Duration = Duration::from_secs(10);
-
-fn screenshots_dir() -> PathBuf {
-    // target/<profile>/deps/<test binary> -> target/screenshots
-    let exe = std::env::current_exe().unwrap();
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("screenshots")
-}
-
-async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
-    // Let fonts and the last frame settle: wait for two animation frames, not a fixed time.
-    let _ = b
-        .wait(
-            "two frames",
-            "if (!window.__f) { window.__f = 0; requestAnimationFrame(() => requestAnimationFrame(() => { window.__f = 1; })); } \
-             if (window.__f === 1) { window.__f = 0; return true; } return false;",
-            T,
-        )
-        .await;
-    let path = screenshots_dir().join(format!("{name}-{w}x{h}.png"));
-    b.screenshot(&path).await.unwrap();
-    // Every control on screen is a touch target of at least 48x48 CSS pixels.
-    let small = b
-        .js(
-            "const bad = [];              for (const e of document.querySelectorAll('button, a[href], input, select, [role=checkbox]')) {                const r = e.getBoundingClientRect();                if (!e.getClientRects().length || r.width === 0) continue;                if (r.width < 48 || r.height < 48) bad.push(`${e.tagName} ${e.id || e.className} '${(e.innerText || e.value || '').slice(0, 20)}' ${Math.round(r.width)}x${Math.round(r.height)}`);              } return bad;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        small,
-        json!([]),
-        "{name} at {w}x{h}: touch targets under 48 px"
-    );
-}
 
 /// Create a batch of Hot Meals for project 1001 today over the API and bind it to `lane`.
 async fn batch_on_lane(api: &Api, lane: &str) -> String {
     let status = api.get_ok("/status").await;
     let today = status["today"].as_str().unwrap().to_string();
     api.batch_on_lane(lane, &today).await
-}
-
-/// Wait until the banner shows the verdict with sequence number > `after`; returns its seq.
-async fn wait_banner(b: &Browser, verdict: &str, after: u64) -> u64 {
-    let script = format!(
-        "const e = document.getElementById('banner'); \
-         if (e && e.dataset.verdict === '{verdict}' && Number(e.dataset.seq) > {after} && e.getClientRects().length) return Number(e.dataset.seq); return 0;"
-    );
-    b.wait(&format!("banner {verdict}"), &script, T)
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap()
-}
-
-async fn login(b: &Browser, pin: &str) {
-    b.wait_visible("#pin-dots", T).await.unwrap();
-    for d in pin.chars() {
-        b.tap(&format!("[data-key=\"{d}\"]")).await.unwrap();
-    }
-    b.tap("#pin-ok").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,34 +60,34 @@ async fn lane_screen_shows_each_verdict_with_name_and_served_count() {
     assert!(b.text("#banner").await.unwrap().contains("Ready"));
 
     let cases = [
-        ("C001", "ok", "OK", Some("Maria G."), "rgb(11, 107, 46)"),
+        ("C001", "ok", "OK", Some("Maria G."), "rgb(32, 180, 81)"),
         (
             "C006",
             "no_open_enrollment",
             "Not enrolled",
             Some("Keisha W."),
-            "rgb(180, 35, 24)",
+            "rgb(123, 21, 18)",
         ),
         (
             "C001",
             "duplicate",
-            "Already served",
+            "Scanned already",
             Some("Maria G."),
-            "rgb(245, 183, 0)",
+            "rgb(248, 186, 0)",
         ),
         (
             "NOSUCH",
             "unknown_client",
             "Card not recognised",
             None,
-            "rgb(75, 85, 99)",
+            "rgb(25, 89, 177)",
         ),
         (
             "!!",
             "invalid_code",
             "Unreadable card",
             None,
-            "rgb(75, 85, 99)",
+            "rgb(42, 17, 59)",
         ),
     ];
     let mut seq = 0;
@@ -363,13 +302,14 @@ async fn supervisor_screens_lock_after_idle_time() {
     b.goto(&format!("{}/#batches", st.root)).await.unwrap();
     login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();
-    // No touch for idle_lock_seconds: back to the PIN pad, and the session is gone server-side.
-    b.wait_visible("#pin-dots", T).await.unwrap();
-    assert!(b
-        .text("#pin-msg")
-        .await
-        .unwrap()
-        .contains("without a touch"));
+    // No touch for idle_lock_seconds: back to the lane screen, and the session is gone server-side.
+    b.wait(
+        "lane screen after the idle lock",
+        "return !!document.getElementById('to-supervisor') && !location.hash",
+        T,
+    )
+    .await
+    .unwrap();
     let s = b
         .js(
             "return fetch('/api/v1/session').then(r => r.status)",
@@ -378,6 +318,14 @@ async fn supervisor_screens_lock_after_idle_time() {
         .await
         .unwrap();
     assert_eq!(s, 401);
+    // The PIN pad says why when the supervisor comes back.
+    b.tap("#to-supervisor").await.unwrap();
+    b.wait_visible("#pin-dots", T).await.unwrap();
+    assert!(b
+        .text("#pin-msg")
+        .await
+        .unwrap()
+        .contains("without a touch"));
     // Locking by hand works too.
     login(&b, PIN).await;
     b.wait_visible("#new-batch", T).await.unwrap();

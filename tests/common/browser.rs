@@ -342,3 +342,71 @@ fn truthy(v: &Value) -> bool {
         _ => true,
     }
 }
+
+// ---- Shared steps of the UI tests ----
+
+const STEP: Duration = Duration::from_secs(10);
+
+/// `target/screenshots`, next to the test binaries.
+pub fn screenshots_dir() -> PathBuf {
+    // target/<profile>/deps/<test binary> -> target/screenshots
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("screenshots")
+}
+
+/// Save a screenshot `target/screenshots/NAME-WxH.png` (to look at) and check that every control
+/// on screen is a touch target of at least 48x48 CSS pixels.
+pub async fn shot(b: &Browser, name: &str, (w, h): (u32, u32)) {
+    // Let fonts and the last frame settle: wait for two animation frames, not a fixed time.
+    let _ = b
+        .wait(
+            "two frames",
+            "if (!window.__f) { window.__f = 0; requestAnimationFrame(() => requestAnimationFrame(() => { window.__f = 1; })); } \
+             if (window.__f === 1) { window.__f = 0; return true; } return false;",
+            STEP,
+        )
+        .await;
+    let path = screenshots_dir().join(format!("{name}-{w}x{h}.png"));
+    b.screenshot(&path).await.unwrap();
+    // Every control on screen is a touch target of at least 48x48 CSS pixels.
+    let small = b
+        .js(
+            "const bad = [];              for (const e of document.querySelectorAll('button, a[href], input, select, [role=checkbox]')) {                const r = e.getBoundingClientRect();                if (!e.getClientRects().length || r.width === 0) continue;                if (r.width < 48 || r.height < 48) bad.push(`${e.tagName} ${e.id || e.className} '${(e.innerText || e.value || '').slice(0, 20)}' ${Math.round(r.width)}x${Math.round(r.height)}`);              } return bad;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        small,
+        json!([]),
+        "{name} at {w}x{h}: touch targets under 48 px"
+    );
+}
+
+/// Wait until the banner shows the verdict with sequence number > `after`; returns its seq.
+pub async fn wait_banner(b: &Browser, verdict: &str, after: u64) -> u64 {
+    let script = format!(
+        "const e = document.getElementById('banner'); \
+         if (e && e.dataset.verdict === '{verdict}' && Number(e.dataset.seq) > {after} && e.getClientRects().length) return Number(e.dataset.seq); return 0;"
+    );
+    b.wait(&format!("banner {verdict}"), &script, STEP)
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+/// Enter `pin` on the PIN pad and unlock.
+pub async fn login(b: &Browser, pin: &str) {
+    b.wait_visible("#pin-dots", STEP).await.unwrap();
+    for d in pin.chars() {
+        b.tap(&format!("[data-key=\"{d}\"]")).await.unwrap();
+    }
+    b.tap("#pin-ok").await.unwrap();
+}

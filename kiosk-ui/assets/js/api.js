@@ -5,6 +5,8 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.body = body;
+    // The API's stable error code (README "HTTP API"), translated by the screens.
+    this.code = (body && body.code) || null;
   }
 }
 
@@ -47,6 +49,7 @@ const stateListeners = [];
 let es = null;
 let retryMs = 500;
 let connected = false;
+let down = false; // the stream failed and has not reopened since
 
 export function on(name, f) {
   (handlers[name] ||= []).push(f);
@@ -65,7 +68,9 @@ function dispatch(ev) {
 }
 
 function setConnected(v) {
-  if (connected === v) return;
+  const wasDown = down;
+  down = !v;
+  if (connected === v && wasDown === down) return;
   connected = v;
   stateListeners.forEach((f) => f(v));
 }
@@ -86,3 +91,5 @@ export function connectEvents() {
 }
 
 export function isConnected() { return connected; }
+// True once the stream has failed, until it opens again (not while the first try is pending).
+export function isDown() { return down && !connected; }

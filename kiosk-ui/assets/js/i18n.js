@@ -1,4 +1,7 @@
-// Messages live in /assets/i18n/{lang}.json; t('key', {n: 3}) fills {n}.
+// Messages live in /assets/i18n/{lang}.json; t("a.b", {n: 3}) fills {n}. With a number n the
+// plural form of the language is taken when the file has one: "key|one" beside "key" (other).
+// A key missing from both files never reaches the screen: t(key, vars, fallbackKey) shows the
+// fallback message, else an empty string (and a warning in the console).
 
 export const LANGS = ['en', 'es'];
 let current = 'en';
@@ -32,8 +35,21 @@ export function lang() { return current; }
 export function otherLang() { return current === 'en' ? 'es' : 'en'; }
 export function onLangChange(f) { listeners.push(f); }
 
-export function t(key, vars) {
-  let s = messages[key] ?? fallback[key] ?? key;
+export function has(key) { return key in messages || key in fallback; }
+
+let plurals = null;
+function pluralKey(key, n) {
+  if (typeof n !== 'number') return key;
+  if (!plurals || plurals.lang !== current) plurals = { lang: current, rules: new Intl.PluralRules(current === 'es' ? 'es' : 'en') };
+  const form = key + '|' + plurals.rules.select(n);
+  return has(form) ? form : key;
+}
+
+export function t(key, vars, fallbackKey) {
+  const k = pluralKey(key, vars && vars.n);
+  let s = messages[k] ?? fallback[k];
+  if (s === undefined && fallbackKey) s = messages[fallbackKey] ?? fallback[fallbackKey];
+  if (s === undefined) { console.warn('no message', key); s = ''; }
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] ?? m));
   return s;
 }
@@ -66,4 +82,12 @@ export function fmtAge(seconds) {
   if (s < 7200) return t('age.minutes', { n: Math.round(s / 60) });
   if (s < 172800) return t('age.hours', { n: Math.round(s / 3600) });
   return t('age.days', { n: Math.round(s / 86400) });
+}
+
+/// An API error (api.js ApiError) for people: by its code in the user's language; the English
+/// sentence only for a code this UI does not know.
+export function errText(e) {
+  if (e && e.status === 0) return t('error.network');
+  if (e && e.code && has('error.code.' + e.code)) return t('error.code.' + e.code, { n: e.body && e.body.retry_after_seconds });
+  return (e && e.message) || String(e);
 }

@@ -3,12 +3,14 @@
 //   #batches  #new  #batch/ID  #batch/ID/lost  #batch/ID/roster  #status   (supervisor)
 
 import { h, mount, toast, dropOldToast } from './dom.js';
-import { initI18n, t, setLang, otherLang, onLangChange } from './i18n.js';
+import { initI18n, t, errText, setLang, otherLang, onLangChange } from './i18n.js';
 import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api.js';
-import { laneScreen } from './lane.js';
+import { laneScreen, verdictView, sayVerdict, shownName, announce } from './lane.js';
+import { playVerdict } from './sound.js';
+import { initKeyboard, hide as hideKeyboard } from './kbd.js';
 import { pinPad } from './pin.js';
 import * as sup from './supervisor.js';
-import { EVENT } from './names.js';
+import { EVENT, UNASSIGNED } from './names.js';
 
 const app = document.getElementById('app');
 const laneName = new URLSearchParams(location.search).get('lane') || 'main';
@@ -31,9 +33,31 @@ function newScope() {
   };
 }
 
-for (const name of [EVENT.SCAN, EVENT.BATCH, EVENT.SCANNER, EVENT.DELIVERY]) {
+for (const name of [EVENT.SCAN, EVENT.BATCH, EVENT.SCANNER, EVENT.DELIVERY, EVENT.LANE]) {
   on(name, (d) => { const s = scoped; if (s) (s.events[name] || []).forEach((f) => f(d)); });
 }
+// The station has one screen: while a supervisor works on it (or the PIN pad is up), every scan
+// still shows, as an overlay with its tone that taps go through, gone after a few seconds.
+const OVERLAY_MS = 4000;
+let overlaySeq = 0;
+let overlayTimer = 0;
+on(EVENT.SCAN, (d) => {
+  if (app.className === 'screen-lane') return; // the lane screen shows its own banner
+  const verdict = d.entry ? d.entry.verdict : d.unassigned ? UNASSIGNED : null;
+  if (!verdict) return;
+  const name = d.entry ? shownName(d.entry) : null;
+  overlaySeq += 1;
+  const view = verdictView(verdict, name, { id: 'overlay', role: 'presentation', dataset: { verdict, seq: String(overlaySeq), lane: d.lane } });
+  view.classList.add('overlay');
+  view.prepend(h('div', { class: 'overlay-lane' }, t('lane.lane', { lane: d.lane })));
+  const old = document.getElementById('overlay');
+  if (old) old.replaceWith(view); else document.body.appendChild(view);
+  playVerdict(verdict);
+  announce(sayVerdict(verdict, name));
+  clearTimeout(overlayTimer);
+  overlayTimer = setTimeout(() => view.remove(), OVERLAY_MS);
+});
+
 let everConnected = false;
 onConnection((up) => {
   everConnected ||= up;
@@ -53,6 +77,7 @@ export function go(hash) {
 }
 
 function stopCurrent() {
+  hideKeyboard();
   if (current && current.stop) current.stop();
   current = null;
   scoped = null;
@@ -61,6 +86,8 @@ function stopCurrent() {
 
 function showLane() {
   stopCurrent();
+  const o = document.getElementById('overlay');
+  if (o) o.remove();
   document.title = t('lane.title', { lane: laneName });
   app.className = 'screen-lane';
   const ctx = newScope();
@@ -93,8 +120,9 @@ async function route() {
     try {
       session = await get('/session', { quiet401: true });
     } catch (e) {
-      if (e.status !== 401) toast(e.status === 0 ? t('error.network') : e.message, 'bad');
-      showPin();
+      if (e.status !== 401) toast(errText(e), 'bad');
+      showPin(idleLocked ? 'pin.reason_idle' : undefined);
+      idleLocked = false;
       return;
     }
   }
@@ -142,6 +170,19 @@ async function lock(reason) {
   showPin(reason);
 }
 
+// The idle lock ends the session and gives the screen back to the lane.
+let idleLocked = false;
+async function idleLock() {
+  const had = session;
+  session = null;
+  if (had) {
+    try { await del('/session'); } catch (_) { /* expired already */ }
+  }
+  // Said on the PIN pad when a supervisor comes back, not over the lane screen.
+  idleLocked = true;
+  go('');
+}
+
 onUnauthorized(() => {
   if (session && !pinShown) { session = null; showPin('pin.reason_expired'); }
 });
@@ -150,10 +191,13 @@ onUnauthorized(() => {
 for (const ev of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
   document.addEventListener(ev, () => { lastTouch = Date.now(); }, { capture: true, passive: true });
 }
+const PIN_IDLE_MS = 60000;
 setInterval(() => {
+  // A PIN pad left alone goes back to the lane screen too.
+  if (pinShown && !session && Date.now() - lastTouch >= PIN_IDLE_MS) { go(''); return; }
   if (!session || pinShown) return;
   const limit = (session.idle_lock_seconds || 120) * 1000;
-  if (Date.now() - lastTouch >= limit) lock('pin.reason_idle');
+  if (Date.now() - lastTouch >= limit) idleLock();
 }, 1000);
 
 window.addEventListener('hashchange', route);
@@ -166,5 +210,6 @@ window.addEventListener('hashchange', route);
     return;
   }
   connectEvents();
+  initKeyboard();
   route();
 })();

@@ -1,7 +1,7 @@
 // Supervisor PIN pad (touch first; a keyboard works too).
 
 import { h, mount } from './dom.js';
-import { t } from './i18n.js';
+import { t, errText } from './i18n.js';
 import { post } from './api.js';
 
 export function pinPad(root, { reason, onLogin, onCancel }) {
@@ -65,7 +65,7 @@ export function pinPad(root, { reason, onLogin, onCancel }) {
         retryUntil = Date.now() + secs * 1000;
         clearInterval(retryTimer);
         retryTimer = setInterval(() => { if (Date.now() >= retryUntil) clearInterval(retryTimer); render(); }, 1000);
-      } else message = e.status === 0 ? t('error.network') : e.message;
+      } else message = errText(e);
     }
     busy = false;
     render();

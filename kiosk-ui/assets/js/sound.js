@@ -31,6 +31,7 @@ export function playVerdict(verdict) {
   const a = audio();
   if (!a) return;
   const tones = TONES[verdict] || TONES[VERDICT.UNKNOWN_CLIENT];
+  document.documentElement.dataset.lastTone = verdict; // for the tests: which tone played last
   const t0 = a.currentTime + 0.01;
   for (const [f, start, len, wave] of tones) {
     const o = a.createOscillator();

@@ -1,13 +1,10 @@
 // Supervisor screens: batches, new batch, batch review, lost card, roster, status.
 
 import { h, mount, confirmDialog, toast } from './dom.js';
-import { t, fmtDate, fmtDateTime, fmtTime, fmtAge } from './i18n.js';
+import { t, errText, fmtDate, fmtDateTime, fmtTime, fmtAge } from './i18n.js';
 import { get, post, put, del } from './api.js';
 import { VERDICT, FLAGGED, EVENT } from './names.js';
 
-function errText(e) {
-  return e && e.status === 0 ? t('error.network') : (e && e.message) || String(e);
-}
 
 function fail(e) {
   if (e && e.status === 401) return; // the PIN pad takes over
@@ -288,7 +285,7 @@ export function batchScreen(el, ctx, id) {
         h('div', { class: 'muted small' }, [
           e.client_id ? t('entry.client', { id: e.client_id }) : t('entry.code', { code: e.code || '' }),
           fmtTime(e.scanned_at),
-          t('source.' + (e.source || 'scan')),
+          t('source.' + (e.source || 'scan'), null, 'source.other'),
           e.removed ? t('entry.removed_by', { by: e.removed_by || '', time: fmtTime(e.removed_at) }) : null,
         ].filter(Boolean).join(' · '))),
       verdictChip(e.verdict, e.removed),
@@ -330,7 +327,7 @@ export function batchScreen(el, ctx, id) {
       const r = await post(path + '/post');
       toast(t('batch.posted_n', { n: r.posted }));
     } catch (e) {
-      if (e.status === 409) toast(t('batch.post_refused', { msg: e.message }), 'bad'); else fail(e);
+      if (e.status === 409) toast(t('batch.post_refused', { msg: errText(e) }), 'bad'); else fail(e);
     }
     load();
   }
