@@ -178,14 +178,13 @@ async fn scan_latencies(dir: &std::path::Path, n: usize) -> (Vec<Duration>, Vec<
 /// fdatasync floor: append 100 bytes and fdatasync, n times, in `dir`.
 fn fsync_probe(dir: &std::path::Path, n: usize) -> Vec<Duration> {
     use std::io::Write;
-    use std::os::fd::AsRawFd;
     let path = dir.join("fsync-probe");
     let mut f = std::fs::File::create(&path).unwrap();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         f.write_all(&[b'x'; 100]).unwrap();
         let t0 = Instant::now();
-        assert_eq!(unsafe { libc::fdatasync(f.as_raw_fd()) }, 0);
+        f.sync_data().unwrap();
         out.push(t0.elapsed());
     }
     let _ = std::fs::remove_file(&path);
