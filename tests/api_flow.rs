@@ -748,36 +748,7 @@ async fn scan_events_carry_the_entry_with_the_display_name() {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
-    let mut body = resp;
-    let mut text = String::new();
-    // The stream opens with a hello event: once it is read, the subscription is live.
-    while !text.contains("event: hello") {
-        text.push_str(&String::from_utf8_lossy(
-            &body.chunk().await.unwrap().unwrap(),
-        ));
-    }
-    st.client()
-        .post("/lanes/main/scans", json!({"code": "C1"}))
-        .await;
-    let data = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            text.push_str(&String::from_utf8_lossy(
-                &body.chunk().await.unwrap().unwrap(),
-            ));
-            if let Some(i) = text.find("event: scan\n") {
-                let rest = &text[i..];
-                if let Some(end) = rest.find("\n\n") {
-                    let line = rest[..end]
-                        .lines()
-                        .find(|l| l.starts_with("data: "))
-                        .unwrap();
-                    return serde_json::from_str::<Value>(&line[6..]).unwrap();
-                }
-            }
-        }
-    })
-    .await
-    .expect("scan event within 10 s");
+    let data = scan_event_after(resp, &st, "C1").await;
     assert_eq!(data["lane"], "main");
     assert_eq!(data["entry"]["display_name"], "Maria G.");
     assert_eq!(data["entry"]["verdict"], "ok");
@@ -798,7 +769,12 @@ async fn first_scan_event(st: &Station, cookie: Option<&str>, code: &str) -> Val
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    let mut body = req.send().await.unwrap();
+    scan_event_after(req.send().await.unwrap(), st, code).await
+}
+
+/// On the event stream `body`: wait for `hello` (the subscription is then live), scan `code` on
+/// lane `main`, and return the data of the first `scan` event.
+async fn scan_event_after(mut body: reqwest::Response, st: &Station, code: &str) -> Value {
     let mut text = String::new();
     while !text.contains("event: hello") {
         text.push_str(&String::from_utf8_lossy(

@@ -60,20 +60,13 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// The UI's own headers: its Content-Security-Policy (the `guard::security_headers` layer keeps it
+/// and adds nosniff, Referrer-Policy and X-Frame-Options to every answer) and what the page may use.
 fn security_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
