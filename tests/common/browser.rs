@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The longest a navigation or a script may take before the browser command fails.
+const PAGE_LOAD: Duration = Duration::from_secs(30);
 /// NSS's certutil (Debian's libnss3-tools), to make a trust store Chromium reads.
 pub const CERTUTIL: &str = "/usr/bin/certutil";
 
@@ -170,6 +172,10 @@ impl Browser {
         ];
         let mut caps = fantoccini::wd::Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
+        // A navigation returns once the document is parsed (every test then waits for what it
+        // needs on the page); a page that never finishes loading fails within PAGE_LOAD instead of
+        // chromedriver's five minutes.
+        caps.insert("pageLoadStrategy".into(), json!("eager"));
         caps.insert(
             "goog:chromeOptions".into(),
             json!({"binary": CHROMIUM, "args": args}),
@@ -191,6 +197,13 @@ impl Browser {
             driver,
             _profile: profile,
         };
+        b.client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(PAGE_LOAD),
+                Some(PAGE_LOAD),
+                Some(Duration::ZERO),
+            ))
+            .await?;
         b.viewport(width, height).await?;
         Ok(b)
     }
@@ -206,11 +219,20 @@ impl Browser {
         Ok(())
     }
 
+    /// Navigate to `url`. A navigation that times out is tried once more: a fresh Chromium's
+    /// first renderer has been seen to hang there ("Timed out receiving message from renderer",
+    /// once in three full runs, on the first page of a run); a second failure fails the test.
     pub async fn goto(&self, url: &str) -> Result<()> {
-        self.client
-            .goto(url)
-            .await
-            .with_context(|| format!("goto {url}"))
+        match self.client.goto(url).await {
+            Err(e) if e.to_string().contains("timeout") => {
+                eprintln!("goto {url}: {e}; trying once more");
+                self.client
+                    .goto(url)
+                    .await
+                    .with_context(|| format!("goto {url} (second try)"))
+            }
+            other => other.with_context(|| format!("goto {url}")),
+        }
     }
 
     /// Run a script (a function body; `arguments[i]` are the args) and return its value.
