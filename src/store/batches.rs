@@ -169,10 +169,12 @@ fn terms<'a>(policy: &Policy, b: &'a BatchRow) -> BatchTerms<'a> {
 
 /// Facts about one client for an entry of batch `b`. `entry_seq`: the entry being recomputed
 /// (reload); other batches' entries count against it when they came earlier, or are posted.
-/// For a new scan (None) every other batch's entry counts.
+/// For a new scan (None) every other batch's entry counts. `bed_night`: the batch's service is a
+/// bed night (only then does a bed night the HMIS already has count, so only then is it looked up).
 fn client_facts(
     conn: &Connection,
     b: &BatchRow,
+    bed_night: bool,
     client_id: Option<&str>,
     entry_seq: Option<i64>,
 ) -> StoreResult<ClientFacts> {
@@ -198,8 +200,9 @@ fn client_facts(
                 b.service_date.to_string(),
                 entry_seq
             ])?;
-    let hmis_bed_night =
-        known && crate::store::hmis::hmis_bed_night_on(conn, client_id, b.service_date)?;
+    let hmis_bed_night = bed_night
+        && known
+        && crate::store::hmis::hmis_bed_night_on(conn, client_id, b.service_date)?;
     let mut enrollments = Vec::new();
     if known {
         let mut stmt = conn.prepare_cached(
@@ -484,7 +487,8 @@ fn insert_entry(
         EntryInput::ClientId(id) => (id.clone(), Some(id.trim().to_string())),
     };
     let client_id = client_id.filter(|c| !c.is_empty());
-    let facts = client_facts(tx, b, client_id.as_deref(), None)?;
+    let terms = terms(policy, b);
+    let facts = client_facts(tx, b, terms.bed_night, client_id.as_deref(), None)?;
     let earlier = match &client_id {
         Some(c) => tx
             .prepare_cached(
@@ -497,7 +501,7 @@ fn insert_entry(
         verdict,
         enrollment_id,
         duplicate,
-    } = rules::verdict(&facts, earlier, &terms(policy, b));
+    } = rules::verdict(&facts, earlier, &terms);
     let id = uuid::Uuid::new_v4().to_string();
     tx.prepare_cached(
         "INSERT INTO entries (id, batch_id, scan_seq, code, client_id, verdict, enrollment_id,
@@ -715,11 +719,12 @@ fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()>
     let live: Vec<(i64, Option<String>)> = stmt
         .query_map([&b.id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let terms = terms(policy, b);
     let facts = live
         .iter()
-        .map(|(seq, client)| client_facts(tx, b, client.as_deref(), Some(*seq)))
+        .map(|(seq, client)| client_facts(tx, b, terms.bed_night, client.as_deref(), Some(*seq)))
         .collect::<Result<Vec<_>, _>>()?;
-    let decisions = rules::verdicts_in_order(&facts, &terms(policy, b));
+    let decisions = rules::verdicts_in_order(&facts, &terms);
     let mut update = tx.prepare_cached(
         "UPDATE entries SET verdict = ?1, enrollment_id = ?2, reason = ?3, reason_detail = ?4
          WHERE seq = ?5",
