@@ -39,7 +39,7 @@ fn main() {
     std::fs::create_dir_all(&data).unwrap();
     let summary = write_hud_csv(&data, &SynthSpec::new(CLIENTS, 7, today)).unwrap();
     let mut conn = scanstation::store::open_connection(&db).unwrap();
-    import_path(&mut conn, &data, &ImportOptions { projects: vec![] }).unwrap();
+    import_path(&mut conn, &data, &ImportOptions::default()).unwrap();
     let lane = LaneName::parse("bench").unwrap();
     let batch = batches::create_batch(
         &mut conn,

@@ -188,7 +188,7 @@ async fn a_damaged_stored_value_is_an_internal_error_not_a_default() {
         (StatusCode::CREATED, Some("ok")),
         "{b}"
     );
-    let n = conn
+    let n = common::lib::snapshot_db(&st.app)
         .execute(
             "UPDATE exits SET exit_date = '31/31/2031'
               WHERE enrollment_id IN (SELECT enrollment_id FROM enrollments WHERE personal_id = 'C4')",

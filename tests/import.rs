@@ -20,11 +20,12 @@ fn all() -> ImportOptions {
     ImportOptions::default()
 }
 
-/// Every row of the enrollment tables and meta, as text, for before/after comparisons.
+/// Every row of the enrollment tables and the import's metadata, as text, for before/after
+/// comparisons.
 fn snapshot(conn: &Connection) -> Vec<String> {
     let mut out = Vec::new();
     for (table, order) in [
-        ("meta", "key"),
+        ("import_meta", "key"),
         ("projects", "project_id"),
         ("clients", "personal_id"),
         ("enrollments", "enrollment_id"),
@@ -345,7 +346,9 @@ fn fy2026_layout_in_a_zip_subfolder_with_upper_case_file_names() {
     let mut conn2 = open(&dir2);
     import_path(&mut conn2, &fixture("fy2026"), &all()).unwrap();
     let strip_meta = |v: Vec<String>| -> Vec<String> {
-        v.into_iter().filter(|r| !r.starts_with("meta")).collect()
+        v.into_iter()
+            .filter(|r| !r.starts_with("import_meta"))
+            .collect()
     };
     assert_eq!(strip_meta(snapshot(&conn)), strip_meta(snapshot(&conn2)));
 }
@@ -450,7 +453,8 @@ fn full_refresh_replaces_everything() {
     let strip = |v: Vec<String>| -> Vec<String> {
         v.into_iter()
             .filter(|r| {
-                !r.starts_with("meta|Text(\"imported_at\")") && !r.starts_with("meta|Text(\"last_")
+                !r.starts_with("import_meta|Text(\"imported_at\")")
+                    && !r.starts_with("import_meta|Text(\"last_")
             })
             .collect()
     };
@@ -458,7 +462,7 @@ fn full_refresh_replaces_everything() {
     // The indexes dropped for the load are back.
     let n: i64 = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type='index' AND name IN
+            "SELECT count(*) FROM hmis.sqlite_schema WHERE type='index' AND name IN
              ('clients_first','enrollments_client','enrollments_project','exits_enrollment')",
             [],
             |r| r.get(0),
@@ -473,6 +477,7 @@ fn project_filter_keeps_listed_projects_and_all_clients() {
     let mut conn = open(&dir);
     let opts = ImportOptions {
         projects: vec!["1001".to_string()],
+        ..Default::default()
     };
     let rep = import_path(&mut conn, &fixture("basic"), &opts).unwrap();
     let f = |n: &str| rep.file(n).unwrap().clone();

@@ -86,6 +86,7 @@ fn synthetic_export_imports_with_the_promised_outcomes() {
     // With the station limited to the main project, every client is still known.
     let opts = ImportOptions {
         projects: vec![main.to_string()],
+        ..Default::default()
     };
     let rep = import_path(&mut conn, &csv, &opts).unwrap();
     assert!(rep.files.iter().all(|f| f.skipped.is_empty()), "{rep}");

@@ -70,19 +70,22 @@ impl App {
         origin: Option<String>,
         event_source: &'static str,
     ) -> AppResult<DataSummary> {
-        let (report, reloaded) = self
+        // The import runs on its own connection (and file): scans, the watchdog and every other
+        // use case go on meanwhile. Only the reload below takes the station's connection.
+        let db = self.store.path().to_path_buf();
+        let opts = ImportOptions {
+            projects: self.settings.projects.clone(),
+            origin,
+        };
+        let report =
+            tokio::task::spawn_blocking(move || crate::import::import_station(&db, &path, &opts))
+                .await
+                .map_err(|_| AppError::Store(crate::store::StoreError::Gone))??;
+        // The data is in; a failed reload leaves verdicts as they were until the next reload,
+        // which is logged and said, not hidden.
+        let reloaded = self
             .with_store(move |app, conn| {
-                let opts = ImportOptions {
-                    projects: app.settings.projects.clone(),
-                };
-                let report = crate::import::import_path(conn, &path, &opts)?;
-                if let Some(origin) = &origin {
-                    meta::set(conn, meta::DATA_SOURCE, Some(origin))?;
-                }
-                // The data is in; a failed reload leaves verdicts as they were until the next
-                // reload, which is logged and said, not hidden.
-                let reloaded = batches::reload_open_batches(conn, &app.settings.policy);
-                Ok((report, reloaded))
+                Ok(batches::reload_open_batches(conn, &app.settings.policy))
             })
             .await?;
         let (reloaded, reload_error) = match reloaded {

@@ -102,7 +102,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::store::hmis::{self, ImportMeta, ImportTotals, ImportTx};
-use crate::store::StoreError;
+use crate::store::{snapshot, StoreError};
 use source::Source;
 
 pub use crate::store::hmis::{data_status, DataStatus};
@@ -112,6 +112,9 @@ pub use crate::store::hmis::{data_status, DataStatus};
 pub struct ImportOptions {
     /// ProjectIDs to keep; empty keeps all.
     pub projects: Vec<String>,
+    /// Where the data came from, recorded instead of the file's path when the file is only a
+    /// download (the scheduled pull's URL).
+    pub origin: Option<String>,
 }
 
 /// Why an import was refused. Nothing was changed.
@@ -390,100 +393,172 @@ pub(crate) const DATA_FILES: [&str; 6] =
 /// What a full refresh (directive 2) cannot do without: without them it would empty the station.
 const FULL_REFRESH_REQUIRED: [&str; 3] = [CLIENT, ENROLLMENT, EXIT];
 
-/// Import the HUD HMIS CSV export at `path` (folder or .zip) in one transaction.
+/// Import the HUD HMIS CSV export at `path` (folder or .zip) into the station whose database
+/// `conn` is open on, then re-attach `conn` to the new enrollment snapshot (see
+/// [`import_station`]).
 pub fn import_path(
     conn: &mut rusqlite::Connection,
     path: &Path,
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let shown = path.display().to_string();
-    let mut src = Source::open(path)?;
-    if !src.has(EXPORT) {
-        return Err(ImportError::MissingFile {
-            file: EXPORT,
-            path: shown,
-            why: "it says which export this is",
-        });
+    let db = snapshot::main_path(conn)?;
+    let report = import_station(&db, path, opts)?;
+    snapshot::ensure_current(conn)?;
+    Ok(report)
+}
+
+/// Import the export at `path` into the station whose main database is `db`, through a
+/// connection of the import's own: a full refresh builds the next snapshot generation aside and
+/// publishes it, a delta is one transaction on the live snapshot. Either way the station's
+/// connections are never blocked, and a refused file changes nothing. One import at a time
+/// (across processes): a second waits for the first.
+pub fn import_station(
+    db: &Path,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let export = Prepared::open(path)?;
+    let lock = snapshot::ImportLock::acquire(db)?;
+    match export.mode {
+        Mode::Delta => {
+            let mut conn = snapshot::open_live(db, &lock)?;
+            export.apply(&mut conn, opts)
+        }
+        Mode::FullRefresh => {
+            let mut next = snapshot::Building::start(db, &lock)?;
+            let report = export.apply(next.conn(), opts)?;
+            next.publish()?;
+            Ok(report)
+        }
     }
-    let (export, id_check, export_rows) = export_row::choose(&mut src, &shown)?;
-    let mode = match export.directive {
-        1 => Mode::Delta,
-        _ => Mode::FullRefresh,
-    };
-    if export.directive == 2 {
-        for file in FULL_REFRESH_REQUIRED {
-            if !src.has(file) {
-                return Err(ImportError::MissingFile {
-                    file,
-                    path: shown,
-                    why: "a full refresh (ExportDirective 2) replaces the station's data with \
-                          the export, and without this file it would remove every record of it",
-                });
+}
+
+/// An export whose Export.csv was read and checked: which row, which mode.
+struct Prepared {
+    src: Source,
+    shown: String,
+    export: export_row::ExportRow,
+    id_check: export_row::IdCheck,
+    export_rows: usize,
+    mode: Mode,
+}
+
+impl Prepared {
+    fn open(path: &Path) -> Result<Prepared, ImportError> {
+        let shown = path.display().to_string();
+        let mut src = Source::open(path)?;
+        if !src.has(EXPORT) {
+            return Err(ImportError::MissingFile {
+                file: EXPORT,
+                path: shown,
+                why: "it says which export this is",
+            });
+        }
+        let (export, id_check, export_rows) = export_row::choose(&mut src, &shown)?;
+        let mode = match export.directive {
+            1 => Mode::Delta,
+            _ => Mode::FullRefresh,
+        };
+        if export.directive == 2 {
+            for file in FULL_REFRESH_REQUIRED {
+                if !src.has(file) {
+                    return Err(ImportError::MissingFile {
+                        file,
+                        path: shown,
+                        why: "a full refresh (ExportDirective 2) replaces the station's data \
+                              with the export, and without this file it would remove every \
+                              record of it",
+                    });
+                }
             }
         }
+        Ok(Prepared {
+            src,
+            shown,
+            export,
+            id_check,
+            export_rows,
+            mode,
+        })
     }
-    let hashed = hmis::is_hashed(export.hash_status);
-    let filter: HashSet<&str> = opts.projects.iter().map(|p| p.trim()).collect();
 
-    let mut tx = ImportTx::begin(conn)?;
-    if mode == Mode::FullRefresh {
-        tx.drop_indexes()?;
-    }
-    let mut loader = load::Loader {
-        tx: &tx,
-        mode,
-        filter,
-        hashed,
-        ids: &id_check,
-    };
-    let mut files = Vec::new();
-    for file in DATA_FILES {
-        if let Some(report) = src.with_reader(file, |r| loader.file(file, r))? {
-            files.push(report);
+    /// Load the files into the snapshot `conn` is open on, in one transaction.
+    fn apply(
+        self,
+        conn: &mut rusqlite::Connection,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, ImportError> {
+        let Prepared {
+            mut src,
+            shown,
+            export,
+            id_check,
+            export_rows,
+            mode,
+        } = self;
+        let hashed = hmis::is_hashed(export.hash_status);
+        let filter: HashSet<&str> = opts.projects.iter().map(|p| p.trim()).collect();
+
+        let mut tx = ImportTx::begin(conn)?;
+        if mode == Mode::FullRefresh {
+            tx.drop_indexes()?;
         }
-    }
-    let filtered = !loader.filter.is_empty();
-    drop(loader);
-    if filtered {
-        tx.keep_minimum_of_clients_elsewhere()?;
-    }
+        let mut loader = load::Loader {
+            tx: &tx,
+            mode,
+            filter,
+            hashed,
+            ids: &id_check,
+        };
+        let mut files = Vec::new();
+        for file in DATA_FILES {
+            if let Some(report) = src.with_reader(file, |r| loader.file(file, r))? {
+                files.push(report);
+            }
+        }
+        let filtered = !loader.filter.is_empty();
+        drop(loader);
+        if filtered {
+            tx.keep_minimum_of_clients_elsewhere()?;
+        }
 
-    let mut notes = Vec::new();
-    if hashed {
-        notes.push(format!(
+        let mut notes = Vec::new();
+        if hashed {
+            notes.push(format!(
             "HashStatus {}: names in this export are hashes. No name was stored: the screen shows \
              a neutral label instead, and name search is unavailable (search by client ID or date \
              of birth).",
             export.hash_status.unwrap_or(0)
         ));
+        }
+        let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let report = ImportReport {
+            source: shown,
+            imported_at,
+            export_id: id_check.export_id().to_string(),
+            export_date: export.export_date,
+            directive: export.directive,
+            mode,
+            csv_version: export.csv_version,
+            hash_status: export.hash_status,
+            period: (export.start, export.end),
+            export_rows,
+            notes,
+            files,
+        };
+        let totals = report.totals();
+        tx.finish(&ImportMeta {
+            imported_at: &report.imported_at,
+            source: opts.origin.as_deref().unwrap_or(&report.source),
+            export_id: &report.export_id,
+            export_date: &report.export_date,
+            directive: report.directive,
+            csv_version: &report.csv_version,
+            hash_status: report.hash_status,
+            period_start: report.period.0.as_deref(),
+            period_end: report.period.1.as_deref(),
+            totals: &totals,
+        })?;
+        Ok(report)
     }
-    let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let report = ImportReport {
-        source: shown,
-        imported_at,
-        export_id: id_check.export_id().to_string(),
-        export_date: export.export_date,
-        directive: export.directive,
-        mode,
-        csv_version: export.csv_version,
-        hash_status: export.hash_status,
-        period: (export.start, export.end),
-        export_rows,
-        notes,
-        files,
-    };
-    let totals = report.totals();
-    tx.finish(&ImportMeta {
-        imported_at: &report.imported_at,
-        source: &report.source,
-        export_id: &report.export_id,
-        export_date: &report.export_date,
-        directive: report.directive,
-        csv_version: &report.csv_version,
-        hash_status: report.hash_status,
-        period_start: report.period.0.as_deref(),
-        period_end: report.period.1.as_deref(),
-        totals: &totals,
-    })?;
-    Ok(report)
 }

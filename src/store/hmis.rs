@@ -212,8 +212,8 @@ impl Drop for ImportTx<'_> {
 }
 
 impl<'c> ImportTx<'c> {
-    /// Start the import's transaction (`BEGIN IMMEDIATE`: a second writer waits, no scan is
-    /// lost meanwhile: scans wait on the busy timeout).
+    /// Start the import's transaction on a connection to the snapshot being written
+    /// ([`crate::store::snapshot`]): scans keep reading the snapshot from before it.
     pub fn begin(conn: &'c mut Connection) -> Result<ImportTx<'c>, StoreError> {
         // The import's bookkeeping (which keys it carried) lives in temporary tables; the bundled
         // SQLite keeps those in memory by default, which would grow with the export. On file they
@@ -487,10 +487,10 @@ impl<'c> ImportTx<'c> {
             tx.execute_batch("DELETE FROM temp.import_seen; DELETE FROM temp.import_filtered;")?;
             let t = meta.totals;
             let mut st = tx.prepare_cached(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                "INSERT INTO import_meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )?;
-            let mut del = tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?;
+            let mut del = tx.prepare_cached("DELETE FROM import_meta WHERE key = ?1")?;
             let numbers = [
                 ("last_kept", t.kept),
                 ("last_deleted", t.deleted),
@@ -552,8 +552,28 @@ pub struct DataStatus {
     pub hmis_services: u64,
 }
 
+/// The keys [`ImportTx::finish`] writes in the snapshot's `import_meta` (they lived in the main
+/// file's `meta` before schema 3).
+pub const IMPORT_KEYS: &[&str] = &[
+    "last_kept",
+    "last_deleted",
+    "last_skipped",
+    "last_folded",
+    "last_restored",
+    "last_older",
+    "imported_at",
+    "source",
+    "export_id",
+    "export_date",
+    "directive",
+    "csv_version",
+    "hash_status",
+    "export_start",
+    "export_end",
+];
+
 fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+    conn.prepare_cached("SELECT value FROM import_meta WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()
 }

@@ -13,14 +13,17 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The schema version after every step: the SQL files, then the move of the enrollment tables
+/// into their snapshot file ([`super::snapshot`]).
+pub const VERSION: usize = MIGRATIONS.len() + 1;
+
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version > MIGRATIONS.len() {
+    if version > VERSION {
         return Err(StoreError::Migrate(format!(
-            "the database is at schema version {version}, newer than this scanstation knows ({}); \
-             upgrade scanstation",
-            MIGRATIONS.len()
+            "the database is at schema version {version}, newer than this scanstation knows \
+             ({VERSION}); upgrade scanstation"
         )));
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
@@ -29,6 +32,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     tx.commit()?;
+    if version < VERSION {
+        super::snapshot::move_out_of_main(conn, super::hmis::IMPORT_KEYS)
+            .map_err(|e| StoreError::Migrate(format!("0003 enrollment snapshot: {e}")))?;
+    }
     Ok(())
 }
 
@@ -46,7 +53,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v as usize, MIGRATIONS.len());
+        assert_eq!(v as usize, VERSION);
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -6,6 +6,9 @@
 //! rule, a stored value that cannot be read, SQLite). What that means for a person is decided above
 //! (the application layer, then the edges).
 //!
+//! The enrollment data (HMIS tables) lives in a snapshot file of its own, attached read-only
+//! ([`snapshot`]): imports write it through their own connection, so scans never wait for them.
+//!
 //! WAL with `synchronous=FULL`: a committed scan survives power loss. A busy timeout lets a second
 //! process (`scanstation import` while `serve` runs) write safely; SQLite serialises the writers.
 
@@ -17,6 +20,7 @@ mod migrate;
 pub mod outbox;
 pub mod projects;
 pub mod services;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,6 +63,12 @@ pub enum StoreError {
     /// The batch's service date is no longer allowed (checked inside the post's transaction).
     #[error(transparent)]
     DateRefused(#[from] crate::domain::rules::DateRefusal),
+    /// The enrollment snapshot's file (or its folder) cannot be created, flushed or locked.
+    #[error("enrollment snapshot {path}: {source}")]
+    Snapshot {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A stored value that does not parse: never read as a default, always reported.
     #[error("stored {column} {value:?} cannot be read")]
     BadValue { column: &'static str, value: String },
@@ -102,6 +112,7 @@ pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(open_err)?;
     migrate(&mut conn)?;
+    snapshot::ensure_current(&conn)?;
     Ok(conn)
 }
 
@@ -138,6 +149,11 @@ impl Store {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
+        // An import (maybe in another process) may have published a new enrollment snapshot.
+        // If it cannot be attached, the old one stays in use and the reason is logged.
+        if let Err(e) = snapshot::ensure_current(&guard) {
+            log::error!("enrollment snapshot: {e}");
+        }
         f(&mut guard)
     }
 

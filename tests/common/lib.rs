@@ -53,6 +53,14 @@ pub fn db_at(path: &Path) -> rusqlite::Connection {
     scanstation::store::open_connection(path).expect("database opens")
 }
 
+/// A writable connection on the app's live enrollment snapshot file (the HMIS tables; the
+/// station itself only reads it), e.g. to damage a stored value on purpose.
+pub fn snapshot_db(app: &App) -> rusqlite::Connection {
+    let path = scanstation::store::snapshot::live_path(&database(&app.settings))
+        .expect("the station names its enrollment snapshot");
+    rusqlite::Connection::open(path).expect("snapshot opens")
+}
+
 /// Run `f` on the app's own connection (writes from a test go here, as the app's would).
 pub fn with_conn<R>(app: &App, f: impl FnOnce(&mut rusqlite::Connection) -> R) -> R {
     app.store.with(f)
@@ -74,6 +82,7 @@ pub fn import_app(app: &App, path: &Path) {
 pub fn import_projects(app: &App, path: &Path, projects: &[&str]) {
     let options = scanstation::import::ImportOptions {
         projects: projects.iter().map(|p| p.to_string()).collect(),
+        ..Default::default()
     };
     with_conn(app, |c| scanstation::import::import_path(c, path, &options))
         .unwrap_or_else(|e| panic!("import of {} fails: {e}", path.display()));
