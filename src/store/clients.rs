@@ -45,35 +45,71 @@ fn like_prefix(s: &str) -> String {
 
 /// Search by PersonalID, or by first-name and last-name prefixes ("mar gon"), optionally with a
 /// date of birth (the caller makes sure one of them is given). The last name is only kept as its
-/// first three letters, so a longer last-name prefix is matched on its first three.
+/// first three letters, so a longer last-name prefix is matched on its first three. An exact
+/// client ID comes first, then name matches by first name.
+///
+/// Each case is its own query so that each reads only its index: the name prefixes a range of
+/// `clients_first` (which covers every column read), a DOB alone `clients_dob`. The time does
+/// not grow with the station's clients, only with how many share the prefix.
 pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> StoreResult<Vec<ClientHit>> {
+    const LIMIT: usize = 50;
     let q = q.trim();
     let dob = dob.map(|d| d.to_string());
-    let words: Vec<&str> = q.split_whitespace().collect();
-    let first = words
-        .first()
-        .map(|w| like_prefix(w))
-        .unwrap_or_else(|| "%".into());
-    let last = words
-        .get(1)
-        .map(|w| like_prefix(&w.to_lowercase().chars().take(3).collect::<String>()))
-        .unwrap_or_else(|| "%".into());
-    let mut stmt = conn.prepare(
-        "SELECT personal_id, first_name, last_initial, 0 AS rank FROM clients
-          WHERE ?1 <> '' AND personal_id = ?1 AND (?4 IS NULL OR dob = ?4)
-         UNION ALL
-         SELECT personal_id, first_name, last_initial, 1 FROM clients
-          WHERE first_name LIKE ?2 ESCAPE '\\' AND last_name_key LIKE ?3 ESCAPE '\\'
-            AND (?4 IS NULL OR dob = ?4) AND personal_id <> ?1
-         ORDER BY rank, first_name COLLATE NOCASE, personal_id LIMIT 50",
-    )?;
-    let rows = stmt.query_map(params![q, first, last, dob], |r| {
+    let row = |r: &rusqlite::Row| {
         Ok(ClientHit {
             client_id: r.get(0)?,
             display_name: label(r)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let mut hits: Vec<ClientHit> = Vec::new();
+    if !q.is_empty() {
+        hits.extend(
+            conn.prepare_cached(
+                "SELECT personal_id, first_name, last_initial FROM clients
+                  WHERE personal_id = ?1 AND (?2 IS NULL OR dob = ?2)",
+            )?
+            .query_row(params![q, dob], row)
+            .optional()?,
+        );
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let rest = LIMIT - hits.len();
+    let more: Vec<ClientHit> = match (words.first(), &dob) {
+        (Some(first), _) => {
+            let last = words
+                .get(1)
+                .map(|w| like_prefix(&w.to_lowercase().chars().take(3).collect::<String>()))
+                .unwrap_or_else(|| "%".into());
+            let sql = if dob.is_some() {
+                "SELECT personal_id, first_name, last_initial FROM clients
+                  WHERE first_name LIKE ?1 ESCAPE '\\' AND last_name_key LIKE ?2 ESCAPE '\\'
+                    AND dob = ?4 AND personal_id <> ?3
+                  ORDER BY first_name COLLATE NOCASE, personal_id LIMIT ?5"
+            } else {
+                "SELECT personal_id, first_name, last_initial FROM clients
+                  WHERE first_name LIKE ?1 ESCAPE '\\' AND last_name_key LIKE ?2 ESCAPE '\\'
+                    AND ?4 IS NULL AND personal_id <> ?3
+                  ORDER BY first_name COLLATE NOCASE, personal_id LIMIT ?5"
+            };
+            let mut st = conn.prepare_cached(sql)?;
+            let rows = st.query_map(
+                params![like_prefix(first), last, q, dob, rest as i64],
+                row,
+            )?;
+            rows.collect::<Result<_, _>>()?
+        }
+        (None, Some(dob)) => {
+            let mut st = conn.prepare_cached(
+                "SELECT personal_id, first_name, last_initial FROM clients
+                  WHERE dob = ?1 ORDER BY first_name COLLATE NOCASE, personal_id LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![dob, rest as i64], row)?;
+            rows.collect::<Result<_, _>>()?
+        }
+        (None, None) => Vec::new(),
+    };
+    hits.extend(more);
+    Ok(hits)
 }
 
 /// Clients with an open enrollment in the batch's project on its date ("quick services").
