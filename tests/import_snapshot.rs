@@ -322,3 +322,21 @@ fn a_station_from_before_the_snapshot_keeps_its_data() {
     let conn = common::lib::db_at(&db);
     assert_eq!(scanstation::import::data_status(&conn).unwrap(), status);
 }
+
+#[test]
+fn a_main_file_restored_without_its_snapshot_starts_empty_and_imports_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("station.db");
+    let mut conn = common::lib::db_at(&db);
+    common::lib::import(&mut conn, &fixture("station"));
+    drop(conn);
+    for g in generations(&db) {
+        std::fs::remove_file(dir.path().join(g)).unwrap();
+    }
+    let mut conn = common::lib::db_at(&db);
+    let status = scanstation::import::data_status(&conn).unwrap();
+    assert_eq!((status.clients, status.imported_at), (0, None));
+    common::lib::import(&mut conn, &fixture("station"));
+    assert!(scanstation::import::data_status(&conn).unwrap().clients > 0);
+    assert_eq!(generations(&db).len(), 1);
+}

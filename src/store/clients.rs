@@ -92,10 +92,7 @@ pub fn search(conn: &Connection, q: &str, dob: Option<NaiveDate>) -> StoreResult
                   ORDER BY first_name COLLATE NOCASE, personal_id LIMIT ?5"
             };
             let mut st = conn.prepare_cached(sql)?;
-            let rows = st.query_map(
-                params![like_prefix(first), last, q, dob, rest as i64],
-                row,
-            )?;
+            let rows = st.query_map(params![like_prefix(first), last, q, dob, rest as i64], row)?;
             rows.collect::<Result<_, _>>()?
         }
         (None, Some(dob)) => {

@@ -112,6 +112,7 @@ pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(open_err)?;
     migrate(&mut conn)?;
+    snapshot::repair_missing(&conn)?;
     snapshot::ensure_current(&conn)?;
     Ok(conn)
 }

@@ -368,6 +368,47 @@ fn set_pointer(main: &Connection, path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// A new generation file holding the empty schema, flushed to disk.
+fn create_empty(path: &Path) -> StoreResult<Connection> {
+    create_private_empty(path)?;
+    let snap = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    snap.execute_batch(SNAPSHOT_SQL)
+        .map_err(|e| StoreError::Migrate(format!("snapshot schema: {e}")))?;
+    snap.pragma_update(None, "user_version", SNAPSHOT_VERSION)?;
+    snap.pragma_update(None, "journal_mode", "WAL")?;
+    Ok(snap)
+}
+
+/// At start: when the main file names no snapshot, or one that is not there (a main file
+/// restored from a backup without it), start an empty one and say so. The enrollment data is a
+/// copy of the HMIS: the next import or pull brings it back.
+pub fn repair_missing(conn: &Connection) -> StoreResult<()> {
+    let db = main_path(conn)?;
+    if pointed(conn, &db)?.is_some_and(|p| p.exists()) {
+        return Ok(());
+    }
+    let _lock = ImportLock::acquire(&db)?;
+    if pointed(conn, &db)?.is_some_and(|p| p.exists()) {
+        return Ok(());
+    }
+    let next = generations(&db).into_iter().max().unwrap_or(0) + 1;
+    let path = generation_path(&db, next);
+    create_empty(&path)?
+        .close()
+        .map_err(|(_, e)| StoreError::Sql(e))?;
+    sync_file_and_dir(&path)?;
+    set_pointer(conn, &path)?;
+    log::warn!(
+        "enrollment data missing beside {} (a restored backup?): started empty; import an \
+         export or wait for the next pull",
+        db.display()
+    );
+    Ok(())
+}
+
 /// Schema step 3: move the enrollment tables out of the main file into the first snapshot
 /// generation (an older station keeps its data), then drop them from the main file. The copy is
 /// flushed before the main file names it; a crash in between leaves a stray generation, deleted
@@ -379,15 +420,8 @@ pub(super) fn move_out_of_main(conn: &mut Connection, import_keys: &[&str]) -> S
         remove_generation(&generation_path(&db, g));
     }
     let path = generation_path(&db, 1);
-    create_private_empty(&path)?;
     {
-        let mut snap = Connection::open(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        snap.execute_batch(SNAPSHOT_SQL)
-            .map_err(|e| StoreError::Migrate(format!("snapshot schema: {e}")))?;
-        snap.pragma_update(None, "user_version", SNAPSHOT_VERSION)?;
+        let mut snap = create_empty(&path)?;
         snap.execute("ATTACH DATABASE ?1 AS old", [read_only_uri(&db)])?;
         let tx = snap.transaction()?;
         for table in TABLES.iter().filter(|t| **t != "import_meta") {
@@ -409,7 +443,7 @@ pub(super) fn move_out_of_main(conn: &mut Connection, import_keys: &[&str]) -> S
         }
         drop(st);
         tx.commit()?;
-        snap.execute_batch("DETACH DATABASE old; PRAGMA journal_mode = WAL;")?;
+        snap.execute_batch("DETACH DATABASE old")?;
         snap.close().map_err(|(_, e)| StoreError::Sql(e))?;
     }
     sync_file_and_dir(&path)?;

@@ -113,6 +113,11 @@ impl Daemon {
         format!("http://{}/api/v1", self.addr)
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the daemon wrote to stderr so far.
     pub fn log(&self) -> String {
         self.log
