@@ -15,7 +15,7 @@ use super::{
     FileReport, ImportError, Mode, CLIENT, ENROLLMENT, EXIT, ORGANIZATION, PROJECT, SERVICES,
 };
 use crate::store::hmis::{
-    ClientRow, EnrollmentRow, ExitRow, Held, HmisServiceRow, ImportTx, Kind, ProjectRow,
+    ClientRow, EnrollmentRow, ExitRow, Found, Held, HmisServiceRow, ImportTx, Kind, ProjectRow,
 };
 
 const PROJECT_TYPES: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14];
@@ -120,34 +120,28 @@ impl Loader<'_, '_> {
             return Ok(rep);
         };
         let kind = match file {
-            ORGANIZATION => {
-                self.organizations(&mut rdr, &cols, &mut rep)?;
-                return Ok(rep);
-            }
-            PROJECT => {
-                self.projects(&mut rdr, &cols, &mut rep)?;
-                Kind::Project
-            }
-            CLIENT => {
-                self.clients(&mut rdr, &cols, &mut rep)?;
-                Kind::Client
-            }
-            ENROLLMENT => {
-                self.enrollments(&mut rdr, &cols, &mut rep)?;
-                Kind::Enrollment
-            }
-            EXIT => {
-                self.exits(&mut rdr, &cols, &mut rep)?;
-                Kind::Exit
-            }
-            SERVICES => {
-                self.services(&mut rdr, &cols, &mut rep)?;
-                Kind::Service
-            }
+            ORGANIZATION => None,
+            PROJECT => Some(Kind::Project),
+            CLIENT => Some(Kind::Client),
+            ENROLLMENT => Some(Kind::Enrollment),
+            EXIT => Some(Kind::Exit),
+            SERVICES => Some(Kind::Service),
             other => unreachable!("no loader for {other}"),
         };
-        if self.mode == Mode::FullRefresh {
-            self.tx.sweep_unseen(kind)?;
+        let refresh = self.mode == Mode::FullRefresh;
+        if let (Some(kind), true) = (kind, refresh) {
+            self.tx.start_refresh(kind)?;
+        }
+        match kind {
+            None => self.organizations(&mut rdr, &cols, &mut rep)?,
+            Some(Kind::Project) => self.projects(&mut rdr, &cols, &mut rep)?,
+            Some(Kind::Client) => self.clients(&mut rdr, &cols, &mut rep)?,
+            Some(Kind::Enrollment) => self.enrollments(&mut rdr, &cols, &mut rep)?,
+            Some(Kind::Exit) => self.exits(&mut rdr, &cols, &mut rep)?,
+            Some(Kind::Service) => self.services(&mut rdr, &cols, &mut rep)?,
+        }
+        if let (Some(kind), true) = (kind, refresh) {
+            self.tx.end_refresh(kind)?;
         }
         Ok(rep)
     }
@@ -241,15 +235,30 @@ impl Loader<'_, '_> {
         stamp: &Stamp,
         write: impl FnOnce() -> Result<(), crate::store::StoreError>,
     ) -> Result<bool, ImportError> {
-        let first = self.tx.first_seen(kind, id)?;
+        // A full refresh loads into an empty table: a key is new to this import unless an
+        // earlier row of it put it there. A delta keeps a list of the keys it carried.
+        let (first, held, before) = if self.mode == Mode::FullRefresh {
+            let (held, found) = self.tx.held_in_refresh(kind, id)?;
+            (
+                found != Some(Found::ThisImport),
+                held,
+                found == Some(Found::Before),
+            )
+        } else {
+            let first = self.tx.first_seen(kind, id)?;
+            (first, self.tx.held(kind, id)?, false)
+        };
         if !first {
             rep.folded += 1;
         }
-        let held = self.tx.held(kind, id)?;
         if let (Some(new), Some(old)) = (stamp.updated, held.day()) {
             if new < old {
                 if first {
                     rep.older += 1;
+                }
+                if before {
+                    // Older than what the station holds: that stays, also in a full refresh.
+                    self.tx.carry_over(kind, id, held)?;
                 }
                 return Ok(false);
             }

@@ -54,7 +54,20 @@ impl Kind {
                 .iter()
                 .map(|k| {
                     let (table, key) = (k.table(), k.key());
+                    let old = k.old_table();
                     KindSql {
+                        held_refresh: format!(
+                            "SELECT 1, date_updated FROM {table} WHERE {key} = ?1
+                             UNION ALL SELECT 2, date_updated FROM hmis_deleted
+                              WHERE kind = ?2 AND id = ?1
+                             UNION ALL SELECT 3, date_updated FROM {old} WHERE {key} = ?1
+                             UNION ALL SELECT 4, date_updated FROM import_old_deleted
+                              WHERE id = ?1
+                             LIMIT 1"
+                        ),
+                        carry_live: format!(
+                            "INSERT INTO {table} SELECT * FROM {old} WHERE {key} = ?1"
+                        ),
                         held: format!(
                             "SELECT 1, date_updated FROM {table} WHERE {key} = ?1
                              UNION ALL SELECT 2, date_updated FROM hmis_deleted
@@ -68,6 +81,10 @@ impl Kind {
                 .collect()
         });
         &all[self as usize]
+    }
+    /// Where a full refresh puts the records held before it while the file loads.
+    fn old_table(self) -> String {
+        format!("import_old_{}", self.table())
     }
     fn key(self) -> &'static str {
         match self {
@@ -90,6 +107,10 @@ const ALL_KINDS: [Kind; 5] = [
 
 struct KindSql {
     held: String,
+    /// `held` during a full refresh: the new table, then the records from before it.
+    held_refresh: String,
+    /// Copy a record from before the refresh into the new table.
+    carry_live: String,
     exists: String,
     remove: String,
 }
@@ -102,6 +123,13 @@ pub enum Held {
     Live(Option<NaiveDate>),
     /// Deleted in the HMIS, on this DateUpdated day if known.
     Deleted(Option<NaiveDate>),
+}
+
+/// Where a full refresh found a key: loaded by this import, or held from before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    ThisImport,
+    Before,
 }
 
 impl Held {
@@ -278,6 +306,87 @@ impl<'c> ImportTx<'c> {
         })
     }
 
+    /// Start the full refresh of one file: the records held so far (and the recorded deletions
+    /// of that kind) move aside, renamed, and the file loads into an empty table. At the end
+    /// ([`ImportTx::end_refresh`]) what the export did not carry is simply not there: no
+    /// bookkeeping of seen keys, no sweep.
+    pub fn start_refresh(&self, kind: Kind) -> Result<(), StoreError> {
+        let tx = self.tx();
+        let (table, old) = (kind.table(), kind.old_table());
+        let create: String = tx.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(&format!(
+            "ALTER TABLE {table} RENAME TO {old};
+             DROP TABLE IF EXISTS import_old_deleted;
+             CREATE TABLE import_old_deleted (id TEXT PRIMARY KEY, date_updated TEXT)
+                 WITHOUT ROWID;"
+        ))?;
+        tx.execute_batch(&create)?;
+        tx.execute(
+            "INSERT INTO import_old_deleted (id, date_updated)
+             SELECT id, date_updated FROM hmis_deleted WHERE kind = ?1",
+            [kind.name()],
+        )?;
+        tx.execute("DELETE FROM hmis_deleted WHERE kind = ?1", [kind.name()])?;
+        Ok(())
+    }
+
+    /// During a full refresh: what the station holds for `id`, and whether this import put it
+    /// there (an earlier row of the same file) or it is from before.
+    pub fn held_in_refresh(
+        &self,
+        kind: Kind,
+        id: &str,
+    ) -> Result<(Held, Option<Found>), StoreError> {
+        let mut st = self.tx().prepare_cached(&kind.sql().held_refresh)?;
+        let row: Option<(i64, Option<String>)> = st
+            .query_row(params![id, kind.name()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let day =
+            |d: Option<String>| d.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        Ok(match row {
+            None => (Held::Absent, None),
+            Some((1, d)) => (Held::Live(day(d)), Some(Found::ThisImport)),
+            Some((2, d)) => (Held::Deleted(day(d)), Some(Found::ThisImport)),
+            Some((3, d)) => (Held::Live(day(d)), Some(Found::Before)),
+            Some((_, d)) => (Held::Deleted(day(d)), Some(Found::Before)),
+        })
+    }
+
+    /// During a full refresh: keep what the station held for `id` from before (the export's
+    /// row was older than it).
+    pub fn carry_over(&self, kind: Kind, id: &str, held: Held) -> Result<(), StoreError> {
+        match held {
+            Held::Absent => {}
+            Held::Live(_) => {
+                self.tx()
+                    .prepare_cached(&kind.sql().carry_live)?
+                    .execute([id])?;
+            }
+            Held::Deleted(_) => {
+                self.tx()
+                    .prepare_cached(
+                        "INSERT INTO hmis_deleted (kind, id, date_updated)
+                         SELECT ?2, id, date_updated FROM import_old_deleted WHERE id = ?1",
+                    )?
+                    .execute(params![id, kind.name()])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// End the full refresh of one file: the records from before that it did not carry go.
+    pub fn end_refresh(&self, kind: Kind) -> Result<(), StoreError> {
+        self.tx().execute_batch(&format!(
+            "DROP TABLE {}; DROP TABLE import_old_deleted;",
+            kind.old_table()
+        ))?;
+        Ok(())
+    }
+
     /// Note that this import carries `id`; false when an earlier row of it already did.
     pub fn first_seen(&self, kind: Kind, id: &str) -> Result<bool, StoreError> {
         let mut st = self.tx().prepare_cached(
@@ -441,26 +550,6 @@ impl<'c> ImportTx<'c> {
             .tx()
             .prepare_cached("SELECT entry_date FROM enrollments WHERE enrollment_id = ?1")?;
         Ok(st.query_row([enrollment_id], |r| r.get(0)).optional()?)
-    }
-
-    /// Full refresh of one file: drop every record (and recorded deletion) of `kind` that this
-    /// import did not carry. Returns how many live records went.
-    pub fn sweep_unseen(&self, kind: Kind) -> Result<u64, StoreError> {
-        let tx = self.tx();
-        let n = tx.execute(
-            &format!(
-                "DELETE FROM {} WHERE {} NOT IN (SELECT id FROM temp.import_seen WHERE kind = ?1)",
-                kind.table(),
-                kind.key()
-            ),
-            [kind.name()],
-        )?;
-        tx.execute(
-            "DELETE FROM hmis_deleted WHERE kind = ?1
-               AND id NOT IN (SELECT id FROM temp.import_seen WHERE kind = ?1)",
-            [kind.name()],
-        )?;
-        Ok(n as u64)
     }
 
     /// With a project filter: a client with no enrollment in the station's projects keeps only
