@@ -4,37 +4,64 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-/// Every migration, in order; the schema version is the number applied.
-const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    (
+/// One step of the schema: a SQL file, or the move of the enrollment tables into their own file.
+enum Step {
+    Sql(&'static str, &'static str),
+    /// Schema 3: [`super::snapshot`].
+    SnapshotFile,
+}
+
+/// Every step, in order; the schema version is the number applied.
+const STEPS: &[Step] = &[
+    Step::Sql("0001_init", include_str!("../../migrations/0001_init.sql")),
+    Step::Sql(
         "0002_real_exports",
         include_str!("../../migrations/0002_real_exports.sql"),
     ),
+    Step::SnapshotFile,
+    Step::Sql(
+        "0004_served_index",
+        include_str!("../../migrations/0004_served_index.sql"),
+    ),
 ];
 
-/// The schema version after every step: the SQL files, then the move of the enrollment tables
-/// into their snapshot file ([`super::snapshot`]).
-pub const VERSION: usize = MIGRATIONS.len() + 1;
+/// The schema version after every step.
+pub const VERSION: usize = STEPS.len();
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version > VERSION {
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+    };
+    let found = version(conn)?;
+    if found > VERSION {
         return Err(StoreError::Migrate(format!(
-            "the database is at schema version {version}, newer than this scanstation knows \
+            "the database is at schema version {found}, newer than this scanstation knows \
              ({VERSION}); upgrade scanstation"
         )));
     }
-    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
-        tx.execute_batch(sql)
-            .map_err(|e| StoreError::Migrate(format!("{name}: {e}")))?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-    }
-    tx.commit()?;
-    if version < VERSION {
-        super::snapshot::move_out_of_main(conn, super::hmis::IMPORT_KEYS)
-            .map_err(|e| StoreError::Migrate(format!("0003 enrollment snapshot: {e}")))?;
+    for (i, step) in STEPS.iter().enumerate() {
+        // Read again each time: another process may have moved it on meanwhile.
+        if version(conn)? > i {
+            continue;
+        }
+        match step {
+            Step::Sql(name, sql) => {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                if now as usize > i {
+                    continue;
+                }
+                tx.execute_batch(sql)
+                    .map_err(|e| StoreError::Migrate(format!("{name}: {e}")))?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()?;
+            }
+            Step::SnapshotFile => {
+                super::snapshot::move_out_of_main(conn, super::hmis::IMPORT_KEYS, (i + 1) as i64)
+                    .map_err(|e| StoreError::Migrate(format!("0003 enrollment snapshot: {e}")))?;
+            }
+        }
     }
     Ok(())
 }

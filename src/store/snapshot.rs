@@ -413,9 +413,18 @@ pub fn repair_missing(conn: &Connection) -> StoreResult<()> {
 /// generation (an older station keeps its data), then drop them from the main file. The copy is
 /// flushed before the main file names it; a crash in between leaves a stray generation, deleted
 /// when the step runs again.
-pub(super) fn move_out_of_main(conn: &mut Connection, import_keys: &[&str]) -> StoreResult<()> {
+pub(super) fn move_out_of_main(
+    conn: &mut Connection,
+    import_keys: &[&str],
+    version: i64,
+) -> StoreResult<()> {
     let db = main_path(conn)?;
     let _lock = ImportLock::acquire(&db)?;
+    let now: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if now >= version {
+        // Another process did it while this one waited for the lock.
+        return Ok(());
+    }
     for g in generations(&db) {
         remove_generation(&generation_path(&db, g));
     }
@@ -458,7 +467,7 @@ pub(super) fn move_out_of_main(conn: &mut Connection, import_keys: &[&str]) -> S
         }
     }
     set_pointer(&tx, &path)?;
-    tx.pragma_update(None, "user_version", 3)?;
+    tx.pragma_update(None, "user_version", version)?;
     tx.commit()?;
     Ok(())
 }
