@@ -340,3 +340,36 @@ fn a_main_file_restored_without_its_snapshot_starts_empty_and_imports_again() {
     assert!(scanstation::import::data_status(&conn).unwrap().clients > 0);
     assert_eq!(generations(&db).len(), 1);
 }
+
+#[tokio::test]
+async fn the_reload_after_an_import_keeps_duplicates_across_its_parts() {
+    // The reload after an import runs in parts of a few hundred entries (scans go on between
+    // them): a client's second scan stays a duplicate however far from the first it is.
+    let st = Station::builder()
+        .import(&fixture("hmis/basic"))
+        .start()
+        .await;
+    let api = st.supervisor().await;
+    let batch = api.batch_on_lane("main", &st.today()).await;
+    assert_eq!(api.scan("main", "C001").await["verdict"], "ok");
+    for i in 0..450 {
+        let v = api.scan("main", &format!("NOBODY{i}")).await;
+        assert_eq!(v["verdict"], "unknown_client", "{v}");
+    }
+    assert_eq!(api.scan("main", "C001").await["verdict"], "duplicate");
+    let summary = st
+        .app
+        .import_and_reload(fixture("hmis/basic"), None, "test")
+        .await
+        .unwrap();
+    assert_eq!(summary.reloaded, 1);
+    let b = api.get_ok(&format!("/batches/{batch}")).await;
+    let entries = b["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 452);
+    assert_eq!(entries[0]["verdict"], "ok");
+    assert_eq!(entries[451]["verdict"], "duplicate", "{}", entries[451]);
+    assert!(entries[1..451]
+        .iter()
+        .all(|e| e["verdict"] == "unknown_client"));
+    st.stop().await;
+}

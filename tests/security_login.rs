@@ -29,14 +29,19 @@ async fn a_hundred_parallel_wrong_pins_get_no_more_checks_than_one_at_a_time() {
                     .await
                     .unwrap();
                 let status = resp.status();
-                (status, resp.json::<serde_json::Value>().await.unwrap())
+                let at = std::time::Instant::now();
+                (status, resp.json::<serde_json::Value>().await.unwrap(), at)
             })
         })
         .collect();
     let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
     let mut tries_left = Vec::new();
+    let mut last_check = started;
     for a in attempts {
-        let (status, body) = a.await.unwrap();
+        let (status, body, at) = a.await.unwrap();
+        if status == StatusCode::UNAUTHORIZED {
+            last_check = last_check.max(at);
+        }
         *by_status.entry(status.as_u16()).or_default() += 1;
         match status {
             StatusCode::UNAUTHORIZED => {
@@ -73,11 +78,18 @@ async fn a_hundred_parallel_wrong_pins_get_no_more_checks_than_one_at_a_time() {
     assert!(tries_left[..tries_left.len() - 5].iter().all(|&t| t == 0));
     assert_eq!(throttle.max_in_flight(), 1, "PIN checks never overlap");
 
-    // During the wait even the right PIN is not checked.
+    // During the wait even the right PIN is not checked. (The wait runs from the last check; on
+    // a machine so loaded that it is over before the next request leaves, there is no wait
+    // left to test, and the right PIN is let through, as it should be.)
     let mut api = st.client();
+    let sent = std::time::Instant::now();
     let (s, body) = api.login(PIN).await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    assert_eq!(throttle.checks(), checks);
+    if sent.duration_since(last_check) < delay_after(checks as u32) {
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(throttle.checks(), checks);
+    } else {
+        eprintln!("the wait was over before the right PIN was sent: {s}");
+    }
     st.stop().await;
 }
 

@@ -13,6 +13,9 @@ use crate::store::{batches, meta};
 
 use super::{App, AppError, AppResult, Event, ScannerStatus};
 
+/// How many entries a reload after an import recomputes per transaction (a few milliseconds).
+const RELOAD_PART: usize = 200;
+
 /// What an import did: the import's report and how many open batches were reloaded.
 #[derive(Debug, Clone)]
 pub struct DataSummary {
@@ -83,11 +86,7 @@ impl App {
                 .map_err(|_| AppError::Store(crate::store::StoreError::Gone))??;
         // The data is in; a failed reload leaves verdicts as they were until the next reload,
         // which is logged and said, not hidden.
-        let reloaded = self
-            .with_store(move |app, conn| {
-                Ok(batches::reload_open_batches(conn, &app.settings.policy))
-            })
-            .await?;
+        let reloaded = self.reload_open_batches().await;
         let (reloaded, reload_error) = match reloaded {
             Ok(ids) => {
                 for id in &ids {
@@ -120,6 +119,40 @@ impl App {
             reloaded,
             reload_error,
         })
+    }
+
+    /// Reload every open batch against new data, [`RELOAD_PART`] entries per transaction so that
+    /// scans go on between the parts; returns the batches reloaded.
+    async fn reload_open_batches(&self) -> Result<Vec<String>, AppError> {
+        let ids = self
+            .with_store(|_, conn| Ok(batches::open_batch_ids(conn)?))
+            .await?;
+        for id in &ids {
+            let mut seen = std::collections::HashSet::new();
+            let mut after = 0;
+            loop {
+                let batch = id.clone();
+                let (next, back) = self
+                    .with_store(move |app, conn| {
+                        let next = batches::reload_part(
+                            conn,
+                            &app.settings.policy,
+                            &batch,
+                            after,
+                            RELOAD_PART,
+                            &mut seen,
+                        )?;
+                        Ok((next, seen))
+                    })
+                    .await?;
+                seen = back;
+                match next {
+                    Some(seq) => after = seq,
+                    None => break,
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// The validators of the last imported pull (ETag, Last-Modified) for a conditional request.

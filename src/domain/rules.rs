@@ -196,14 +196,22 @@ pub fn verdicts_in_order(entries: &[ClientFacts], terms: &BatchTerms) -> Vec<Dec
     let mut seen = std::collections::HashSet::new();
     entries
         .iter()
-        .map(|facts| {
-            let earlier = match &facts.client_id {
-                Some(id) => !seen.insert(id.clone()),
-                None => false,
-            };
-            verdict(facts, earlier, terms)
-        })
+        .map(|facts| verdict_in_order(facts, &mut seen, terms))
         .collect()
+}
+
+/// One step of [`verdicts_in_order`]: the verdict of the next entry, `seen` holding the clients
+/// of the entries before it (a reload done in parts carries it from part to part).
+pub fn verdict_in_order(
+    facts: &ClientFacts,
+    seen: &mut std::collections::HashSet<String>,
+    terms: &BatchTerms,
+) -> Decision {
+    let earlier = match &facts.client_id {
+        Some(id) => !seen.insert(id.clone()),
+        None => false,
+    };
+    verdict(facts, earlier, terms)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

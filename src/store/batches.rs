@@ -4,6 +4,8 @@
 //! writes the outcome in one transaction. Rows come back as plain structs; a value that does not
 //! parse is a [`StoreError::BadValue`], never a default.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
@@ -712,24 +714,37 @@ pub fn remove_flagged(conn: &mut Connection, batch_id: &str, by: &str) -> StoreR
 }
 
 fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()> {
+    reload_range(tx, policy, b, 0, i64::MAX, &mut HashSet::new())?;
+    Ok(())
+}
+
+/// Recompute the non-removed entries of `b` after scan `after`, at most `limit` of them, in scan
+/// order; `seen` holds the clients of the batch's entries before them (an entry of a client seen
+/// is a duplicate). Returns the last entry's seq, None when there was none.
+fn reload_range(
+    tx: &Transaction,
+    policy: &Policy,
+    b: &BatchRow,
+    after: i64,
+    limit: i64,
+    seen: &mut HashSet<String>,
+) -> StoreResult<Option<i64>> {
     rules::ensure_open(b.state)?;
     let mut stmt = tx.prepare_cached(
-        "SELECT seq, client_id FROM entries WHERE batch_id = ?1 AND removed_at IS NULL ORDER BY seq",
+        "SELECT seq, client_id FROM entries WHERE batch_id = ?1 AND removed_at IS NULL
+            AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let live: Vec<(i64, Option<String>)> = stmt
-        .query_map([&b.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![&b.id, after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let terms = terms(policy, b);
-    let facts = live
-        .iter()
-        .map(|(seq, client)| client_facts(tx, b, terms.bed_night, client.as_deref(), Some(*seq)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let decisions = rules::verdicts_in_order(&facts, &terms);
     let mut update = tx.prepare_cached(
         "UPDATE entries SET verdict = ?1, enrollment_id = ?2, reason = ?3, reason_detail = ?4
          WHERE seq = ?5",
     )?;
-    for ((seq, _), d) in live.iter().zip(decisions) {
+    for (seq, client) in &live {
+        let facts = client_facts(tx, b, terms.bed_night, client.as_deref(), Some(*seq))?;
+        let d = rules::verdict_in_order(&facts, seen, &terms);
         update.execute(params![
             d.verdict.as_str(),
             d.enrollment_id,
@@ -738,7 +753,38 @@ fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()>
             seq
         ])?;
     }
-    Ok(())
+    Ok(live.last().map(|(seq, _)| *seq))
+}
+
+/// The open batches, oldest first.
+pub fn open_batch_ids(conn: &Connection) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM batches WHERE state = 'open' ORDER BY created_at")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Reload part of an open batch in one short transaction (after an import, so that scans go on
+/// between the parts): the next `limit` entries after scan `after`, `seen` as for
+/// [`reload_range`] (carried from part to part). Returns where to go on, None when the batch is
+/// done or no longer open. An entry removed meanwhile from an earlier part still counts in
+/// `seen` until the next reload.
+pub fn reload_part(
+    conn: &mut Connection,
+    policy: &Policy,
+    batch_id: &str,
+    after: i64,
+    limit: usize,
+    seen: &mut HashSet<String>,
+) -> StoreResult<Option<i64>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let b = load_batch_row(&tx, batch_id)?;
+    if b.state != BatchState::Open {
+        return Ok(None);
+    }
+    let last = reload_range(&tx, policy, &b, after, limit as i64, seen)?;
+    tx.commit()?;
+    Ok(last)
 }
 
 /// Reload: recompute every non-removed entry in scan order against the current data.
@@ -748,21 +794,6 @@ pub fn reload_batch(conn: &mut Connection, policy: &Policy, batch_id: &str) -> S
     reload_tx(&tx, policy, &b)?;
     tx.commit()?;
     Ok(())
-}
-
-/// Reload every open batch (after an import); returns their ids.
-pub fn reload_open_batches(conn: &mut Connection, policy: &Policy) -> StoreResult<Vec<String>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ids: Vec<String> = tx
-        .prepare_cached("SELECT id FROM batches WHERE state = 'open' ORDER BY created_at")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for id in &ids {
-        let b = load_batch_row(&tx, id)?;
-        reload_tx(&tx, policy, &b)?;
-    }
-    tx.commit()?;
-    Ok(ids)
 }
 
 /// Who posts: the supervisor's name and optional HMIS user id.

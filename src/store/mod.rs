@@ -28,7 +28,6 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use batches::reload_open_batches;
 pub use migrate::migrate;
 
 /// Now as stored in the database: RFC 3339 UTC with milliseconds.

@@ -75,7 +75,7 @@ pub type WorkerError = AppError;
 /// How many deliveries are sent at once.
 pub const PARALLEL: usize = 4;
 /// How many due deliveries a pass takes at a time (their results share one disk flush).
-pub const CHUNK: usize = 32;
+pub const CHUNK: usize = 128;
 
 /// Sends due deliveries, oldest first, a few at a time.
 pub struct Worker {
@@ -125,38 +125,56 @@ impl Worker {
 
     /// Send every delivery due now; returns when the next queued one is due (None: none queued).
     ///
-    /// Due deliveries are taken [`CHUNK`] at a time and sent [`PARALLEL`] at once. The results of a
-    /// chunk are recorded in one transaction (one disk flush) while the next chunk is being sent,
-    /// so the flushes cost no sending time. A crash before a result is recorded only means the
-    /// delivery is sent again, with the same idempotency key and the same services.
+    /// Due deliveries are taken [`CHUNK`] at a time and sent [`PARALLEL`] at once. While a chunk
+    /// is being sent, the results of the one before are recorded in one transaction (one disk
+    /// flush) and the next one is read, so the store costs no sending time. A crash before a
+    /// result is recorded only means the delivery is sent again, with the same idempotency key
+    /// and the same services.
     pub async fn pass(&self) -> Result<Option<DateTime<Utc>>, WorkerError> {
-        let mut after = 0;
         let mut sent: Vec<(Delivery, Outcome)> = Vec::new();
-        loop {
-            let due = self.app.due_deliveries(after, CHUNK).await?;
-            let Some((last, _)) = due.last() else {
-                break;
+        let mut due = self.app.due_deliveries(0, CHUNK).await?;
+        while let Some((last, _)) = due.last() {
+            let after = last.id;
+            // The token file is read once a chunk: a new token takes effect at the next one.
+            let token = match due.iter().any(|(d, _)| d.kind == DeliveryKind::HttpJson) {
+                true => Some(read_token(self.app.settings.upstream.token_file.as_deref()).await),
+                false => None,
             };
-            after = last.id;
             // Futures do nothing until polled: `buffered` runs PARALLEL of them at a time.
-            let attempts: Vec<_> = due.iter().map(|(d, s)| self.attempt(d, s)).collect();
+            let attempts: Vec<_> = due
+                .iter()
+                .map(|(d, s)| self.attempt(d, s, token.as_ref()))
+                .collect();
             let sending = futures_util::stream::iter(attempts)
                 .buffered(PARALLEL)
                 .collect::<Vec<Outcome>>();
-            let (outcomes, recorded) =
-                tokio::join!(sending, self.record(std::mem::take(&mut sent)));
-            recorded?;
+            let previous = std::mem::take(&mut sent);
+            let store_work = async {
+                let recorded = self.record(previous).await;
+                (recorded, self.app.due_deliveries(after, CHUNK).await)
+            };
+            let (outcomes, (recorded, next)) = tokio::join!(sending, store_work);
             sent = due.into_iter().map(|(d, _)| d).zip(outcomes).collect();
+            // A result not recorded means that delivery is sent again, with the same key.
+            recorded?;
+            due = match next {
+                Ok(next) => next,
+                Err(e) => {
+                    self.record(sent).await?;
+                    return Err(e);
+                }
+            };
         }
         self.record(sent).await?;
         self.app.next_delivery_due().await
     }
 
-    /// One attempt of one delivery.
+    /// One attempt of one delivery (`token`: the bearer token, read for this chunk).
     async fn attempt(
         &self,
         d: &Delivery,
         services: &Result<Vec<outbox::PostedService>, String>,
+        token: Option<&Result<String, String>>,
     ) -> Outcome {
         match services {
             Err(missing) => Outcome::Park {
@@ -164,7 +182,7 @@ impl Worker {
                 reason: missing.clone(),
             },
             Ok(services) => match d.kind {
-                DeliveryKind::HttpJson => self.send_http(d, services).await,
+                DeliveryKind::HttpJson => self.send_http(d, services, token).await,
                 DeliveryKind::ClientTrackCsv => self.write_file(d, services).await,
             },
         }
@@ -215,7 +233,12 @@ impl Worker {
         self.app.record_attempts(writes).await
     }
 
-    async fn send_http(&self, d: &Delivery, services: &[outbox::PostedService]) -> Outcome {
+    async fn send_http(
+        &self,
+        d: &Delivery,
+        services: &[outbox::PostedService],
+        token: Option<&Result<String, String>>,
+    ) -> Outcome {
         let client = match &self.client {
             Ok(c) => c,
             Err(e) => {
@@ -227,14 +250,22 @@ impl Worker {
             }
         };
         let up = &self.app.settings.upstream;
-        let token = match read_token(up.token_file.as_deref()).await {
-            Ok(t) => t,
-            Err(e) => {
+        let token = match token {
+            Some(Ok(t)) => t.clone(),
+            Some(Err(e)) => {
+                return Outcome::Retry {
+                    reason: e.clone(),
+                    log: e.clone(),
+                    after: None,
+                }
+            }
+            None => {
+                let e = "upstream.token_file was not read".to_string();
                 return Outcome::Retry {
                     reason: e.clone(),
                     log: e,
                     after: None,
-                }
+                };
             }
         };
         let body = http::body_json(self.app.settings.station_id(), d, services);
@@ -282,8 +313,8 @@ impl Worker {
     }
 }
 
-/// The bearer token (first line of the token file, trimmed); read at every attempt so a new token
-/// takes effect without a restart.
+/// The bearer token (first line of the token file, trimmed); read for every chunk of deliveries so
+/// a new token takes effect without a restart.
 async fn read_token(path: Option<&std::path::Path>) -> Result<String, String> {
     let Some(path) = path else {
         return Err("upstream.token_file is not set".into());
