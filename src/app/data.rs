@@ -15,6 +15,8 @@ use super::{App, AppError, AppResult, Event, ScannerStatus};
 
 /// How many entries a reload after an import recomputes per transaction (a few milliseconds).
 const RELOAD_PART: usize = 200;
+/// The pause between two parts of that reload.
+const RELOAD_PAUSE: std::time::Duration = std::time::Duration::from_millis(30);
 
 /// What an import did: the import's report and how many open batches were reloaded.
 #[derive(Debug, Clone)]
@@ -150,6 +152,10 @@ impl App {
                     Some(seq) => after = seq,
                     None => break,
                 }
+                // Let a writer waiting in another process in between parts (SQLite's busy
+                // handler sleeps, so back-to-back parts could starve it): `scanstation import`
+                // reloads while the daemon takes scans.
+                tokio::time::sleep(RELOAD_PAUSE).await;
             }
         }
         Ok(ids)
