@@ -126,7 +126,7 @@ impl App {
     /// Reload every open batch against new data, [`RELOAD_PART`] entries per transaction so that
     /// scans go on between the parts; returns the batches reloaded.
     async fn reload_open_batches(&self) -> Result<Vec<String>, AppError> {
-        let ids = self
+        let (ids, upto) = self
             .with_store(|_, conn| Ok(batches::open_batch_ids(conn)?))
             .await?;
         for id in &ids {
@@ -140,7 +140,7 @@ impl App {
                             conn,
                             &app.settings.policy,
                             &batch,
-                            after,
+                            (after, upto),
                             RELOAD_PART,
                             &mut seen,
                         )?;

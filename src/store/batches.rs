@@ -714,28 +714,30 @@ pub fn remove_flagged(conn: &mut Connection, batch_id: &str, by: &str) -> StoreR
 }
 
 fn reload_tx(tx: &Transaction, policy: &Policy, b: &BatchRow) -> StoreResult<()> {
-    reload_range(tx, policy, b, 0, i64::MAX, &mut HashSet::new())?;
+    reload_range(tx, policy, b, (0, i64::MAX), i64::MAX, &mut HashSet::new())?;
     Ok(())
 }
 
-/// Recompute the non-removed entries of `b` after scan `after`, at most `limit` of them, in scan
-/// order; `seen` holds the clients of the batch's entries before them (an entry of a client seen
+/// Recompute the non-removed entries of `b` with `after < seq <= upto`, at most `limit` of them,
+/// in scan order; `seen` holds the clients of the batch's entries before them (an entry of a client seen
 /// is a duplicate). Returns the last entry's seq, None when there was none.
 fn reload_range(
     tx: &Transaction,
     policy: &Policy,
     b: &BatchRow,
-    after: i64,
+    (after, upto): (i64, i64),
     limit: i64,
     seen: &mut HashSet<String>,
 ) -> StoreResult<Option<i64>> {
     rules::ensure_open(b.state)?;
     let mut stmt = tx.prepare_cached(
         "SELECT seq, client_id FROM entries WHERE batch_id = ?1 AND removed_at IS NULL
-            AND seq > ?2 ORDER BY seq LIMIT ?3",
+            AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4",
     )?;
     let live: Vec<(i64, Option<String>)> = stmt
-        .query_map(params![&b.id, after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![&b.id, after, upto, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
     let terms = terms(policy, b);
     let mut update = tx.prepare_cached(
@@ -756,16 +758,21 @@ fn reload_range(
     Ok(live.last().map(|(seq, _)| *seq))
 }
 
-/// The open batches, oldest first.
-pub fn open_batch_ids(conn: &Connection) -> StoreResult<Vec<String>> {
-    Ok(conn
+/// The open batches, oldest first, and the last entry's seq now: a reload after an import goes
+/// up to it (entries after it were judged against the new data when they came).
+pub fn open_batch_ids(conn: &Connection) -> StoreResult<(Vec<String>, i64)> {
+    let ids = conn
         .prepare_cached("SELECT id FROM batches WHERE state = 'open' ORDER BY created_at")?
         .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()?;
+    let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM entries", [], |r| {
+        r.get(0)
+    })?;
+    Ok((ids, last))
 }
 
 /// Reload part of an open batch in one short transaction (after an import, so that scans go on
-/// between the parts): the next `limit` entries after scan `after`, `seen` as for
+/// between the parts): the next `limit` entries with `after < seq <= upto`, `seen` as for
 /// [`reload_range`] (carried from part to part). Returns where to go on, None when the batch is
 /// done or no longer open. An entry removed meanwhile from an earlier part still counts in
 /// `seen` until the next reload.
@@ -773,7 +780,7 @@ pub fn reload_part(
     conn: &mut Connection,
     policy: &Policy,
     batch_id: &str,
-    after: i64,
+    range: (i64, i64),
     limit: usize,
     seen: &mut HashSet<String>,
 ) -> StoreResult<Option<i64>> {
@@ -782,7 +789,7 @@ pub fn reload_part(
     if b.state != BatchState::Open {
         return Ok(None);
     }
-    let last = reload_range(&tx, policy, &b, after, limit as i64, seen)?;
+    let last = reload_range(&tx, policy, &b, range, limit as i64, seen)?;
     tx.commit()?;
     Ok(last)
 }
