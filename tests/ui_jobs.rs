@@ -42,7 +42,11 @@ impl<'a> Taps<'a> {
     }
     async fn letters(&mut self, text: &str) {
         for c in text.chars() {
-            let key = if c == ' ' { "space".into() } else { c.to_string() };
+            let key = if c == ' ' {
+                "space".into()
+            } else {
+                c.to_string()
+            };
             self.b
                 .tap(&format!("#kbd [data-kbd=\"{key}\"]"))
                 .await
@@ -161,7 +165,9 @@ async fn new_batch_remembers_lane_defaults_offers_allowed_dates_and_asks_before_
     let opened = job.taps;
     println!("TAPS open today's batch on a lane with remembered defaults: {opened} (goal <= 6; PIN not counted)");
     assert!(opened <= 6, "{opened} taps");
-    let created = lane_batch(&api, "main").await.expect("main feeds the new batch");
+    let created = lane_batch(&api, "main")
+        .await
+        .expect("main feeds the new batch");
     assert_ne!(created, night);
     let batch = api.get_ok(&format!("/batches/{created}")).await;
     assert_eq!(
@@ -208,9 +214,14 @@ async fn new_batch_remembers_lane_defaults_offers_allowed_dates_and_asks_before_
     b.tap("#f-create").await.unwrap();
     b.wait_visible("dialog[open]", T).await.unwrap();
     let q = b.text("dialog[open] h2").await.unwrap();
-    assert!(q.contains("Lane door feeds") && q.contains("Door lunch"), "{q}");
+    assert!(
+        q.contains("Lane door feeds") && q.contains("Door lunch"),
+        "{q}"
+    );
     shots(&b, "new-batch-move-lane").await;
-    b.tap("dialog[open] .btn:not([data-confirm])").await.unwrap();
+    b.tap("dialog[open] .btn:not([data-confirm])")
+        .await
+        .unwrap();
     b.wait(
         "dialog closed",
         "return !document.querySelector('dialog[open]')",
@@ -218,7 +229,10 @@ async fn new_batch_remembers_lane_defaults_offers_allowed_dates_and_asks_before_
     )
     .await
     .unwrap();
-    assert_eq!(lane_batch(&api, "door").await.as_deref(), Some(door.as_str()));
+    assert_eq!(
+        lane_batch(&api, "door").await.as_deref(),
+        Some(door.as_str())
+    );
     b.tap("#f-create").await.unwrap();
     b.tap("dialog[open] [data-confirm]").await.unwrap();
     wait_hash(&b, "#batch/").await;
@@ -239,7 +253,10 @@ async fn new_batch_remembers_lane_defaults_offers_allowed_dates_and_asks_before_
         .await
         .unwrap();
     let station_time = times[0].as_str().unwrap();
-    assert!(shown.contains(station_time), "{shown:?} shows {station_time}");
+    assert!(
+        shown.contains(station_time),
+        "{shown:?} shows {station_time}"
+    );
     if times[2] != "America/Chicago" {
         assert!(
             !shown.contains(times[1].as_str().unwrap()),
@@ -261,7 +278,7 @@ async fn review_and_post_a_flagged_batch_in_five_taps_after_moving_unassigned_sc
     api.scan("main", "C001").await; // ok
     api.scan("main", "C006").await; // not enrolled
     api.scan("main", "NOBODY").await; // unknown client
-    // Two scans on a lane with no batch: one card the station knows, one it does not.
+                                      // Two scans on a lane with no batch: one card the station knows, one it does not.
     api.scan("side", "C002").await;
     api.scan("side", "NOBODY2").await;
 
@@ -354,7 +371,9 @@ async fn served_today_is_marked_and_warned_and_a_client_is_found_by_name_on_the_
     // Maria had her meal today in another batch (posted since).
     let earlier = api.batch_on_lane("main", &st.today()).await;
     api.scan("main", "C001").await;
-    let (s, v) = api.post(&format!("/batches/{earlier}/post"), json!({})).await;
+    let (s, v) = api
+        .post(&format!("/batches/{earlier}/post"), json!({}))
+        .await;
     assert!(s.is_success(), "{v}");
     let id = api.batch_on_lane("main", &st.today()).await;
     let roster = api.get_ok(&format!("/batches/{id}/roster")).await;
@@ -398,7 +417,9 @@ async fn served_today_is_marked_and_warned_and_a_client_is_found_by_name_on_the_
         .await
         .unwrap()
         .contains("Maria G. was served today already"));
-    b.tap("dialog[open] .btn:not([data-confirm])").await.unwrap();
+    b.tap("dialog[open] .btn:not([data-confirm])")
+        .await
+        .unwrap();
     b.wait(
         "dialog closed",
         "return !document.querySelector('dialog[open]')",
@@ -514,12 +535,9 @@ async fn roster_letter_index_jumps_to_the_letter() {
             .await
             .unwrap();
         shot(&b, &format!("roster-index-{last}"), size).await;
-        b.js(
-            "document.getElementById('sup-body').scrollTop = 0",
-            vec![],
-        )
-        .await
-        .unwrap();
+        b.js("document.getElementById('sup-body').scrollTop = 0", vec![])
+            .await
+            .unwrap();
     }
     b.quit().await;
     st.stop().await;

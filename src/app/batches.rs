@@ -421,7 +421,10 @@ impl App {
     pub fn service_dates(&self) -> (NaiveDate, NaiveDate) {
         let today = self.today();
         let days = Days::new(u64::from(self.settings.policy.max_backdate_days));
-        (today.checked_sub_days(days).unwrap_or(NaiveDate::MIN), today)
+        (
+            today.checked_sub_days(days).unwrap_or(NaiveDate::MIN),
+            today,
+        )
     }
 
     /// Clients already served on the batch's service and date (an ok entry in any batch, open or

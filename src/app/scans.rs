@@ -73,8 +73,10 @@ impl App {
         self.with_store(|app, conn| {
             let scans = batches::unassigned_scans(conn)?;
             let rules = &app.settings.policy.barcode;
-            let ids: Vec<Option<String>> =
-                scans.iter().map(|s| rules.client_id(&s.code).ok()).collect();
+            let ids: Vec<Option<String>> = scans
+                .iter()
+                .map(|s| rules.client_id(&s.code).ok())
+                .collect();
             let names = clients::display_names(conn, ids.iter().flatten().map(String::as_str))?;
             Ok(scans
                 .into_iter()

@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::app::{BatchInfo, DeliverySummary, LaneInfo, LaneScreen, PullState, ScannerStatus, StationStatus};
+use crate::app::{
+    BatchInfo, DeliverySummary, LaneInfo, LaneScreen, PullState, ScannerStatus, StationStatus,
+};
 use crate::domain::service::ServiceDef;
 use crate::store::batches::{Entry, ScanOutcome, UnassignedScan};
 use crate::store::clients::{ClientHit, RosterRow};

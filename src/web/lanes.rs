@@ -42,7 +42,9 @@ async fn bind_lane(
 
 async fn list_lanes(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>> {
     let lanes = app.lanes_with_defaults().await?;
-    Ok(Json(Value::Array(lanes.iter().map(json::lane_info).collect())))
+    Ok(Json(Value::Array(
+        lanes.iter().map(json::lane_info).collect(),
+    )))
 }
 
 async fn lane_screen(
