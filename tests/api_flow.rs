@@ -911,22 +911,11 @@ async fn kiosk_answers_lane_defaults_allowed_dates_served_today_and_open_streams
     let next = api
         .new_batch(json!({"project_id": "P1", "service_code": "484"}))
         .await;
-    let roster = api.get_ok(&format!("/batches/{next}/roster")).await;
-    let served: Vec<(&str, bool)> = roster
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["client_id"].as_str().unwrap(),
-                r["served_today"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    assert!(served.contains(&("C1", true)), "{roster}");
+    let served = api.roster_served(&next).await;
+    assert!(served.contains(&("C1".into(), true)), "{served:?}");
     assert!(
-        served.iter().filter(|(id, _)| *id != "C1").all(|(_, s)| !s),
-        "{roster}"
+        served.iter().filter(|(id, _)| id != "C1").all(|(_, s)| !s),
+        "{served:?}"
     );
     let hits = api.get_ok(&format!("/clients?q=maria&batch={next}")).await;
     assert_eq!(

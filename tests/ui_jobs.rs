@@ -376,19 +376,8 @@ async fn served_today_is_marked_and_warned_and_a_client_is_found_by_name_on_the_
         .await;
     assert!(s.is_success(), "{v}");
     let id = api.batch_on_lane("main", &st.today()).await;
-    let roster = api.get_ok(&format!("/batches/{id}/roster")).await;
-    let served: Vec<(&str, bool)> = roster
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["client_id"].as_str().unwrap(),
-                r["served_today"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    assert!(served.contains(&("C001", true)) && served.contains(&("C002", false)));
+    let served = api.roster_served(&id).await;
+    assert!(served.contains(&("C001".into(), true)) && served.contains(&("C002".into(), false)));
 
     let b = Browser::start(800, 480).await.unwrap();
     b.goto(&format!("{}/#batch/{id}/roster", st.root))
