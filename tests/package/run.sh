@@ -379,23 +379,29 @@ else
     not_ok "the kiosk's browser loaded the lane screen and holds the event stream open"
     inside journalctl -u scanstation-kiosk.service --no-pager -o cat | grep -v -i dbus | tail -n 30
 fi
-# A scan goes out on the stream; the screen's stream is still held after it.
-inside curl -fsS --max-time 5 -H 'Content-Type: application/json' -d '{"code": "PKGTEST"}' \
-    http://127.0.0.1:8080/api/v1/lanes/main/scans >/dev/null || true
-check "the kiosk's event stream stays open after a scan" \
-    wait_for '"event_clients":[1-9]' 10 event_clients
 # A screenshot from inside the session (informative, not a check): with cage 0.1.4 on the headless
 # backend the output repaints only its first frames ("Basic output test failed for HEADLESS-1" in
 # the journal), so grim returns an early frame: black for chromium on X11 (Xwayland), the page's
 # boot frame on native Wayland. The daemon's side above is the check.
 SHOTS=$CARGO_TARGET_DIR/screenshots
 mkdir -p "$SHOTS"
-if inside runuser -u scanstation-kiosk -- env XDG_RUNTIME_DIR=/run/scanstation-kiosk \
-    WAYLAND_DISPLAY=wayland-0 grim /run/scanstation-kiosk/screen.png 2>/dev/null &&
+if GRIM=$(inside runuser -u scanstation-kiosk -- env XDG_RUNTIME_DIR=/run/scanstation-kiosk \
+    WAYLAND_DISPLAY=wayland-0 grim /run/scanstation-kiosk/screen.png 2>&1) &&
     inside cat /run/scanstation-kiosk/screen.png >"$SHOTS/kiosk-session.png"; then
     echo "  note: grim in the session wrote $SHOTS/kiosk-session.png ($(stat -c %s "$SHOTS/kiosk-session.png") bytes)"
 else
-    echo "  note: grim could not take a screenshot in the kiosk session"
+    echo "  note: grim could not take a screenshot in the kiosk session: $GRIM"
+    inside ls -la /run/scanstation-kiosk || true
+fi
+# A scan goes out on the stream (the screen shows it and plays its tone); the screen's stream is
+# still held after it.
+inside curl -fsS --max-time 5 -H 'Content-Type: application/json' -d '{"code": "PKGTEST"}' \
+    http://127.0.0.1:8080/api/v1/lanes/main/scans >/dev/null || true
+if wait_for '"event_clients":[1-9]' 30 event_clients; then
+    ok "the kiosk's event stream stays open after a scan"
+else
+    not_ok "the kiosk's event stream stays open after a scan"
+    inside journalctl -u scanstation-kiosk.service --no-pager -o cat | grep -v -i dbus | tail -n 40
 fi
 inside systemctl stop scanstation-kiosk.service
 rm -rf "$KIOSK_DROPIN"
