@@ -640,7 +640,8 @@ async fn unassigned_scans_are_kept_and_can_be_moved_or_dismissed() {
     assert!(lanes
         .as_array()
         .unwrap()
-        .contains(&json!({"lane": "door2", "batch_id": id})));
+        .iter()
+        .any(|l| l["lane"] == "door2" && l["batch_id"] == json!(id)));
     let (_, screen) = scanner.get("/lanes/door2").await;
     assert_eq!(screen["batch"]["served"], 2);
     assert_eq!(
@@ -838,4 +839,135 @@ async fn status_reports_data_counts_and_outbox() {
     assert_eq!(status["outbox"]["queued"], 0);
     assert!(status["scanners"].is_array());
     st.stop().await;
+}
+
+#[tokio::test]
+async fn kiosk_answers_lane_defaults_allowed_dates_served_today_and_open_streams() {
+    let st = Station::start("[hmis]\nmax_backdate_days = 2\n").await;
+    let api = st.supervisor().await;
+    // The session says the station's zone, today and the dates a new batch may have.
+    let session = api.get_ok("/session").await;
+    assert_eq!(session["timezone"], "America/Chicago");
+    assert_eq!(session["today"], st.today());
+    let today = chrono::NaiveDate::parse_from_str(&st.today(), "%Y-%m-%d").unwrap();
+    let earliest = (today - chrono::Duration::days(2)).to_string();
+    let dates = json!({"earliest": earliest, "latest": st.today()});
+    assert_eq!(session["service_dates"], dates);
+    assert_eq!(api.get_ok("/status").await["service_dates"], dates);
+    // The oldest allowed date is taken, the day before is refused: the range is the server's.
+    let (s, _) = api
+        .post(
+            "/batches",
+            json!({"project_id": "P1", "service_code": "484", "service_date": earliest}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let too_old = (today - chrono::Duration::days(3)).to_string();
+    let (s, body) = api
+        .post(
+            "/batches",
+            json!({"project_id": "P1", "service_code": "484", "service_date": too_old}),
+        )
+        .await;
+    assert_eq!(
+        (s, &body["code"]),
+        (StatusCode::BAD_REQUEST, &json!("date_too_old"))
+    );
+
+    // A lane remembers the project and service of the batch it was last given.
+    let lane_defaults = |lanes: &Value, lane: &str| {
+        lanes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lane"] == lane)
+            .map(|l| l["defaults"].clone())
+    };
+    assert_eq!(
+        lane_defaults(&api.get_ok("/lanes").await, "main"),
+        Some(Value::Null)
+    );
+    let first = api
+        .new_batch(json!({"project_id": "P2", "service_code": "200", "lane": "main"}))
+        .await;
+    assert_eq!(
+        lane_defaults(&api.get_ok("/lanes").await, "main"),
+        Some(json!({"project_id": "P2", "service_code": "200"}))
+    );
+    let meals = api
+        .new_batch(json!({"project_id": "P1", "service_code": "484"}))
+        .await;
+    let (s, _) = api.put("/lanes/door", json!({"batch_id": meals})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        lane_defaults(&api.get_ok("/lanes").await, "door"),
+        Some(json!({"project_id": "P1", "service_code": "484"}))
+    );
+
+    // Served today: an ok entry for the same service and date in any batch, open or posted.
+    api.scan("door", "C1").await;
+    let (s, _) = api.post(&format!("/batches/{meals}/post"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let next = api
+        .new_batch(json!({"project_id": "P1", "service_code": "484"}))
+        .await;
+    let served = api.roster_served(&next).await;
+    assert!(served.contains(&("C1".into(), true)), "{served:?}");
+    assert!(
+        served.iter().filter(|(id, _)| id != "C1").all(|(_, s)| !s),
+        "{served:?}"
+    );
+    let hits = api.get_ok(&format!("/clients?q=maria&batch={next}")).await;
+    assert_eq!(
+        hits,
+        json!([{"client_id": "C1", "display_name": "Maria G.", "served_today": true}])
+    );
+    // Another service that day is not served yet; without a batch the field is left out.
+    let beds = api.get_ok(&format!("/clients?q=maria&batch={first}")).await;
+    assert_eq!(beds[0]["served_today"], false);
+    assert!(api.get_ok("/clients?q=maria").await[0]
+        .get("served_today")
+        .is_none());
+    let (s, body) = api.get("/clients?q=maria&batch=nope").await;
+    assert_eq!(
+        (s, &body["code"]),
+        (StatusCode::NOT_FOUND, &json!("unknown_batch"))
+    );
+
+    // Unassigned scans carry the display name when the card names a known client.
+    api.scan("side", "C2").await;
+    api.scan("side", "NOBODY").await;
+    let list = api.get_ok("/scans/unassigned").await;
+    let names: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["display_name"])
+        .collect();
+    assert_eq!(names, vec![&json!("John S."), &Value::Null]);
+
+    // /status counts the open event streams.
+    let before = event_clients(&api).await;
+    let mut stream = common::http()
+        .get(format!("{}/events", st.base))
+        .send()
+        .await
+        .unwrap();
+    let _hello = stream.chunk().await.unwrap();
+    assert_eq!(event_clients(&api).await, before + 1);
+    drop(stream);
+    let api = &api;
+    common::eventually(
+        Duration::from_secs(10),
+        "the closed stream uncounted",
+        || async move { (event_clients(api).await == before).then_some(()) },
+    )
+    .await;
+    st.stop().await;
+}
+
+async fn event_clients(api: &common::Api) -> u64 {
+    api.get_ok("/status").await["event_clients"]
+        .as_u64()
+        .unwrap()
 }

@@ -1,6 +1,8 @@
 //! Batches and lanes: create, review (add, remove, reload), post; bind lanes to batches.
 
-use chrono::NaiveDate;
+use std::collections::HashSet;
+
+use chrono::{Days, NaiveDate};
 
 use crate::domain::lane::LaneName;
 use crate::domain::money::Money;
@@ -10,7 +12,7 @@ use crate::store::batches::{
 };
 use crate::store::clients::{self, RosterRow};
 use crate::store::outbox::{self, DeliveryKind};
-use crate::store::StoreError;
+use crate::store::{meta, StoreError};
 
 use super::deliveries::{summarise, DeliverySummary};
 use super::scans::parse_lane;
@@ -44,6 +46,15 @@ pub struct LaneScreen {
     pub lane: LaneName,
     pub batch: Option<BatchInfo>,
     pub scanners: Vec<ScannerStatus>,
+}
+
+/// A lane as the new-batch screen shows it: the batch it feeds, and the project and service last
+/// used on it (its defaults for the next batch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneInfo {
+    pub lane: String,
+    pub batch_id: Option<String>,
+    pub defaults: Option<(String, String)>,
 }
 
 fn parse_date(s: &str) -> AppResult<NaiveDate> {
@@ -153,14 +164,27 @@ impl App {
         };
         let project_id = req.project_id;
         let batch = self
-            .with_store(move |_, conn| match batches::create_batch(conn, nb) {
-                Err(StoreError::NotFound {
-                    what: "project", ..
-                }) => Err(AppError::invalid(
-                    "unknown_project",
-                    format!("project_id {project_id:?} is not in the enrollment data"),
-                )),
-                other => Ok(other?),
+            .with_store(move |_, conn| {
+                let batch = match batches::create_batch(conn, nb) {
+                    Err(StoreError::NotFound {
+                        what: "project", ..
+                    }) => {
+                        return Err(AppError::invalid(
+                            "unknown_project",
+                            format!("project_id {project_id:?} is not in the enrollment data"),
+                        ))
+                    }
+                    other => other?,
+                };
+                if let Some(lane) = &batch.lane {
+                    meta::remember_lane_defaults(
+                        conn,
+                        lane,
+                        &batch.project_id,
+                        &batch.service_code,
+                    )?;
+                }
+                Ok(batch)
             })
             .await?;
         let (batch_id, project_id, service_code) =
@@ -328,8 +352,20 @@ impl App {
     pub async fn bind_lane(&self, lane: &str, batch_id: Option<&str>) -> AppResult<()> {
         let lane = parse_lane(lane)?;
         let (l, b) = (lane.clone(), batch_id.map(str::to_string));
-        self.with_store(move |_, conn| Ok(batches::bind_lane(conn, &l, b.as_deref())?))
-            .await?;
+        self.with_store(move |_, conn| {
+            batches::bind_lane(conn, &l, b.as_deref())?;
+            if let Some(id) = b {
+                let batch = batches::get_batch(conn, &id, false)?;
+                meta::remember_lane_defaults(
+                    conn,
+                    l.as_str(),
+                    &batch.project_id,
+                    &batch.service_code,
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
         let shown = batch_id.unwrap_or("(none)");
         log::info!(target: "scanstation::lane", lane = lane.as_str(), batch_id = batch_id.unwrap_or("");
                    "lane {lane} bound to batch {shown}");
@@ -360,6 +396,43 @@ impl App {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// [`App::lanes`] with each lane's remembered defaults (project and service last used on it).
+    pub async fn lanes_with_defaults(&self) -> AppResult<Vec<LaneInfo>> {
+        let lanes = self.lanes().await?;
+        self.with_store(move |_, conn| {
+            lanes
+                .into_iter()
+                .map(|(lane, batch_id)| {
+                    Ok(LaneInfo {
+                        defaults: meta::lane_defaults(conn, &lane)?,
+                        lane,
+                        batch_id,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// The service dates a new batch may have today: from the oldest allowed back-date to today
+    /// (station time zone), the range [`rules::check_service_date`] accepts.
+    pub fn service_dates(&self) -> (NaiveDate, NaiveDate) {
+        let today = self.today();
+        let days = Days::new(u64::from(self.settings.policy.max_backdate_days));
+        (
+            today.checked_sub_days(days).unwrap_or(NaiveDate::MIN),
+            today,
+        )
+    }
+
+    /// Clients already served on the batch's service and date (an ok entry in any batch, open or
+    /// posted): adding one again would be a duplicate.
+    pub async fn served_today(&self, batch_id: &str) -> AppResult<HashSet<String>> {
+        let b = batch_id.to_string();
+        self.with_store(move |_, conn| Ok(clients::served_on_batch_day(conn, &b)?))
+            .await
     }
 
     /// The public lane screen's summary (no client data).

@@ -5,11 +5,13 @@
 //! publishes a typed [`Event`] and logs ids and counts (never names). The edges call only these;
 //! they never run SQL or publish events themselves.
 //!
-//! - scans: [`App::scan`], [`App::unassigned_scans`], [`App::dismiss_scan`]
+//! - scans: [`App::scan`], [`App::unassigned_scans`], [`App::unassigned_scans_named`],
+//!   [`App::dismiss_scan`]
 //! - batches: [`App::create_batch`], [`App::batch`], [`App::batches`], [`App::add_entry`],
 //!   [`App::remove_entry`], [`App::remove_flagged`], [`App::reload`], [`App::post`],
-//!   [`App::roster`]
-//! - lanes: [`App::bind_lane`], [`App::lanes`], [`App::lane_screen`]
+//!   [`App::roster`], [`App::served_today`], [`App::service_dates`]
+//! - lanes: [`App::bind_lane`], [`App::lanes`], [`App::lanes_with_defaults`],
+//!   [`App::lane_screen`]
 //! - deliveries: [`App::deliveries`], [`App::delivery`], [`App::retry_delivery`],
 //!   [`App::retry_batch_delivery`]
 //! - data: [`App::import_and_reload`], [`App::status`], [`App::search_clients`],
@@ -31,7 +33,7 @@ use tokio::sync::broadcast;
 use crate::config::Settings;
 use crate::store::Store;
 
-pub use batches::{AddEntry, BatchInfo, LaneScreen, NewBatchRequest};
+pub use batches::{AddEntry, BatchInfo, LaneInfo, LaneScreen, NewBatchRequest};
 pub use data::{DataSummary, PullOutcome, PullState, StationStatus};
 pub use deliveries::{summarise, DeliverySummary, DueDelivery};
 pub use error::{AppError, AppResult};

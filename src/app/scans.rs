@@ -4,6 +4,7 @@
 
 use crate::domain::lane::LaneName;
 use crate::store::batches::{self, ScanOutcome, UnassignedScan};
+use crate::store::clients;
 
 use super::{App, AppError, AppResult, Event};
 
@@ -64,6 +65,29 @@ impl App {
     pub async fn unassigned_scans(&self) -> AppResult<Vec<UnassignedScan>> {
         self.with_store(|_, conn| Ok(batches::unassigned_scans(conn)?))
             .await
+    }
+
+    /// [`App::unassigned_scans`], each with the display name of its client when the code names
+    /// one the station knows (barcode rules, then the client table).
+    pub async fn unassigned_scans_named(&self) -> AppResult<Vec<(UnassignedScan, Option<String>)>> {
+        self.with_store(|app, conn| {
+            let scans = batches::unassigned_scans(conn)?;
+            let rules = &app.settings.policy.barcode;
+            let ids: Vec<Option<String>> = scans
+                .iter()
+                .map(|s| rules.client_id(&s.code).ok())
+                .collect();
+            let names = clients::display_names(conn, ids.iter().flatten().map(String::as_str))?;
+            Ok(scans
+                .into_iter()
+                .zip(ids)
+                .map(|(s, id)| {
+                    let name = id.and_then(|id| names.get(&id).cloned());
+                    (s, name)
+                })
+                .collect())
+        })
+        .await
     }
 
     /// Dismiss an unassigned scan (it stays in the scan log, marked dismissed by `by`).

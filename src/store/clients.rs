@@ -1,6 +1,8 @@
 //! Client lookups for the supervisor: lost card search and the roster of a batch.
 //! Answers carry the client ID and the display name (first name, last initial) only.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -155,4 +157,42 @@ pub fn roster(conn: &Connection, policy: &Policy, batch_id: &str) -> StoreResult
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Clients already served on the batch's service and date: an ok, non-removed entry for the same
+/// service code and date in any batch (this one too), open or posted. A supervisor adding one of
+/// them would create a `duplicate`, so the screens mark them first.
+pub fn served_on_batch_day(conn: &Connection, batch_id: &str) -> StoreResult<HashSet<String>> {
+    let (code, date): (String, String) = conn
+        .query_row(
+            "SELECT service_code, service_date FROM batches WHERE id = ?1",
+            [batch_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("batch", batch_id))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT e.client_id FROM entries e JOIN batches b ON b.id = e.batch_id
+          WHERE b.service_code = ?1 AND b.service_date = ?2
+            AND e.verdict = 'ok' AND e.removed_at IS NULL AND e.client_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![code, date], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The display names of these client IDs (those the station knows).
+pub fn display_names<'a>(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> StoreResult<HashMap<String, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT personal_id, first_name, last_initial FROM clients WHERE personal_id = ?1",
+    )?;
+    let mut out = HashMap::new();
+    for id in ids {
+        if let Some(name) = stmt.query_row([id], label).optional()? {
+            out.insert(id.to_string(), name);
+        }
+    }
+    Ok(out)
 }

@@ -51,3 +51,32 @@ pub fn set_all(conn: &mut Connection, pairs: &[(&str, Option<&str>)]) -> StoreRe
     tx.commit()?;
     Ok(())
 }
+
+/// The `meta` keys holding a lane's remembered project and service (the new-batch defaults).
+fn lane_default_keys(lane: &str) -> (String, String) {
+    (
+        format!("lane.{lane}.project_id"),
+        format!("lane.{lane}.service_code"),
+    )
+}
+
+/// Remember the project and service last used on `lane` (kept on the station, so every tablet
+/// offers the same defaults).
+pub fn remember_lane_defaults(
+    conn: &mut Connection,
+    lane: &str,
+    project_id: &str,
+    service_code: &str,
+) -> StoreResult<()> {
+    let (p, s) = lane_default_keys(lane);
+    set_all(conn, &[(&p, Some(project_id)), (&s, Some(service_code))])
+}
+
+/// The project and service last used on `lane`, if any.
+pub fn lane_defaults(conn: &Connection, lane: &str) -> StoreResult<Option<(String, String)>> {
+    let (p, s) = lane_default_keys(lane);
+    Ok(match (get(conn, &p)?, get(conn, &s)?) {
+        (Some(p), Some(s)) => Some((p, s)),
+        _ => None,
+    })
+}

@@ -172,7 +172,8 @@ async fn roster(
     ApiPath(batch_id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let rows = app.roster(&batch_id).await?;
+    let served = app.served_today(&batch_id).await?;
     Ok(Json(Value::Array(
-        rows.iter().map(json::roster_row).collect(),
+        rows.iter().map(|r| json::roster_row(r, &served)).collect(),
     )))
 }

@@ -1,5 +1,5 @@
 //! The catalogue and the clients, under `/api/v1` (supervisor only): `GET /projects`,
-//! `GET /services`, `GET /clients?q=...&dob=...` (lost-card search).
+//! `GET /services`, `GET /clients?q=...&dob=...&batch=...` (lost-card search).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -39,6 +39,8 @@ async fn services(State(app): State<App>, _s: Supervisor) -> Json<Value> {
 struct ClientQuery {
     q: Option<String>,
     dob: Option<String>,
+    /// With a batch: each hit says whether it was served on that batch's service and date.
+    batch: Option<String>,
 }
 
 async fn search_clients(
@@ -55,5 +57,14 @@ async fn search_clients(
     let hits = app
         .search_clients(q.q.as_deref().unwrap_or(""), dob)
         .await?;
-    Ok(Json(Value::Array(hits.iter().map(json::client).collect())))
+    let list = match q.batch.as_deref() {
+        None | Some("") => hits.iter().map(json::client).collect(),
+        Some(batch) => {
+            let served = app.served_today(batch).await?;
+            hits.iter()
+                .map(|c| json::client_served(c, &served))
+                .collect()
+        }
+    };
+    Ok(Json(Value::Array(list)))
 }

@@ -9,6 +9,8 @@
 //! the raw code and the enrollment go only to a stream opened with a supervisor session.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -26,6 +28,31 @@ use crate::app::Event;
 pub enum Audience {
     Public,
     Supervisor,
+}
+
+/// How many event streams are open: the kiosk's browser holding its stream is visible from the
+/// daemon's side (`/status` `event_clients`; the package test checks the kiosk session by it).
+#[derive(Debug, Clone, Default)]
+pub struct StreamCount(Arc<AtomicUsize>);
+
+impl StreamCount {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Count one stream until the returned guard is dropped (the stream ended or the client left).
+    fn open(&self) -> OpenStream {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        OpenStream(self.0.clone())
+    }
+}
+
+struct OpenStream(Arc<AtomicUsize>);
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Fields of an entry the public stream leaves out.
@@ -74,9 +101,12 @@ pub async fn events(
         None => Audience::Public,
     };
     let rx = state.app.events.subscribe();
+    let counted = state.event_clients.open();
     let hello =
         futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
     let stream = BroadcastStream::new(rx).map(move |item| {
+        // Lives as long as the stream: axum drops the stream when the client goes away.
+        let _counted = &counted;
         Ok(match item {
             Ok(ev) => SseEvent::default()
                 .event(ev.name())

@@ -2,11 +2,15 @@
 //! the contract (PRODUCT.md, README "HTTP API"); every answer goes through a `serde_json::Value`,
 //! so keys come out in the same order however a struct here is laid out.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::app::{BatchInfo, DeliverySummary, LaneScreen, PullState, ScannerStatus, StationStatus};
+use crate::app::{
+    BatchInfo, DeliverySummary, LaneInfo, LaneScreen, PullState, ScannerStatus, StationStatus,
+};
 use crate::domain::service::ServiceDef;
 use crate::store::batches::{Entry, ScanOutcome, UnassignedScan};
 use crate::store::clients::{ClientHit, RosterRow};
@@ -191,6 +195,23 @@ pub fn lane_binding(lane: &str, batch_id: Option<&str>) -> Value {
     json!({ "lane": lane, "batch_id": batch_id })
 }
 
+/// A lane in `GET /lanes`: its binding and the defaults remembered for its next batch.
+pub fn lane_info(l: &LaneInfo) -> Value {
+    let mut v = lane_binding(&l.lane, l.batch_id.as_deref());
+    v["defaults"] = match &l.defaults {
+        Some((project_id, service_code)) => {
+            json!({ "project_id": project_id, "service_code": service_code })
+        }
+        None => Value::Null,
+    };
+    v
+}
+
+/// The service dates a new batch may have: `{"earliest", "latest"}` (yyyy-mm-dd).
+pub fn service_dates((earliest, latest): (NaiveDate, NaiveDate)) -> Value {
+    json!({ "earliest": earliest.to_string(), "latest": latest.to_string() })
+}
+
 pub fn project(p: &Project) -> Value {
     json!({
         "project_id": p.project_id,
@@ -219,12 +240,20 @@ pub fn client(c: &ClientHit) -> Value {
     json!({ "client_id": c.client_id, "display_name": c.display_name })
 }
 
-pub fn roster_row(r: &RosterRow) -> Value {
+/// A lost-card hit with `served_today` (already served on the batch's service and date).
+pub fn client_served(c: &ClientHit, served: &HashSet<String>) -> Value {
+    let mut v = client(c);
+    v["served_today"] = json!(served.contains(&c.client_id));
+    v
+}
+
+pub fn roster_row(r: &RosterRow, served: &HashSet<String>) -> Value {
     json!({
         "client_id": r.client_id,
         "display_name": r.display_name,
         "enrollment_id": r.enrollment_id,
         "in_batch": r.in_batch,
+        "served_today": served.contains(&r.client_id),
     })
 }
 

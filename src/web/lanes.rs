@@ -41,12 +41,9 @@ async fn bind_lane(
 }
 
 async fn list_lanes(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>> {
-    let lanes = app.lanes().await?;
+    let lanes = app.lanes_with_defaults().await?;
     Ok(Json(Value::Array(
-        lanes
-            .iter()
-            .map(|(lane, batch)| json::lane_binding(lane, batch.as_deref()))
-            .collect(),
+        lanes.iter().map(json::lane_info).collect(),
     )))
 }
 
@@ -81,9 +78,15 @@ async fn lane_scan(
 }
 
 async fn unassigned(State(app): State<App>, _s: Supervisor) -> ApiResult<Json<Value>> {
-    let list = app.unassigned_scans().await?;
+    let list = app.unassigned_scans_named().await?;
     Ok(Json(Value::Array(
-        list.iter().map(json::unassigned).collect(),
+        list.iter()
+            .map(|(scan, name)| {
+                let mut v = json::unassigned(scan);
+                v["display_name"] = json!(name);
+                v
+            })
+            .collect(),
     )))
 }
 

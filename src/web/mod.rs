@@ -40,6 +40,8 @@ pub struct WebState {
     pub app: App,
     pub sessions: Arc<auth::Sessions>,
     pub shutdown: watch::Receiver<bool>,
+    /// How many event streams are open now (`/status` `event_clients`).
+    pub event_clients: events::StreamCount,
 }
 
 impl FromRef<WebState> for App {
@@ -56,6 +58,7 @@ pub fn router(app: App, sessions: Arc<auth::Sessions>, shutdown: watch::Receiver
         app,
         sessions,
         shutdown,
+        event_clients: events::StreamCount::default(),
     };
     let api = Router::new()
         .merge(status::routes())

@@ -22,6 +22,9 @@ pub(super) fn session_json(state: &WebState, s: &Supervisor) -> Value {
     json!({
         "supervisor": s.name,
         "idle_lock_seconds": state.app.settings.web.idle_lock.as_secs(),
+        "timezone": state.app.settings.timezone,
+        "today": state.app.today().to_string(),
+        "service_dates": super::json::service_dates(state.app.service_dates()),
     })
 }
 

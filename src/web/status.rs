@@ -1,5 +1,5 @@
 //! `GET /healthz` (no auth) and `GET /status` (supervisor): scanners, enrollment data age and
-//! counts, outbox depth, unassigned scans.
+//! counts, outbox depth, unassigned scans, open event streams.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -23,6 +23,7 @@ async fn healthz() -> Json<Value> {
 
 async fn status(
     State(app): State<App>,
+    State(web): State<WebState>,
     _s: Supervisor,
     tls: Option<axum::Extension<super::tls::CertInfo>>,
 ) -> ApiResult<Json<Value>> {
@@ -33,6 +34,8 @@ async fn status(
         "today": app.today().to_string(),
         "timezone": app.settings.timezone,
         "started_at": app.started_at.to_rfc3339(),
+        "service_dates": json::service_dates(app.service_dates()),
+        "event_clients": web.event_clients.get(),
     });
     let mut v = json::status(head, &s);
     v["tls"] = match tls {

@@ -287,10 +287,12 @@ impl Browser {
     }
 
     /// Wait for the element to be visible and enabled, then click it. A page that re-rendered
-    /// between finding and clicking (stale element) is retried until the deadline.
+    /// between finding and clicking (stale element) is retried until the deadline. The element is
+    /// first scrolled into sight as a person would swipe it there, which (unlike WebDriver's own
+    /// scrolling) keeps clear of sticky bars (the scroll container's `scroll-padding`).
     pub async fn tap(&self, css: &str) -> Result<()> {
         let script = format!(
-            "const e = document.querySelector({}); return !!(e && e.getClientRects().length && !e.disabled);",
+            "const e = document.querySelector({}); if (e && e.getClientRects().length && !e.disabled) {{ e.scrollIntoView({{block: 'nearest', inline: 'nearest'}}); return true; }} return false;",
             serde_json::to_string(css)?
         );
         let deadline = Instant::now() + Duration::from_secs(10);

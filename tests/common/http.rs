@@ -173,6 +173,22 @@ impl Api {
         .await
     }
 
+    /// The batch's roster as `(client_id, served_today)` pairs.
+    pub async fn roster_served(&self, batch: &str) -> Vec<(String, bool)> {
+        let roster = self.get_ok(&format!("/batches/{batch}/roster")).await;
+        roster
+            .as_array()
+            .expect("a roster is a list")
+            .iter()
+            .map(|r| {
+                (
+                    r["client_id"].as_str().unwrap().to_string(),
+                    r["served_today"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     /// Poll `GET /status` until scanner `index` is in `state`; returns that scanner's status.
     pub async fn wait_scanner(&self, index: usize, state: &str) -> Value {
         eventually(DEADLINE, &format!("scanner {index} {state}"), || async {

@@ -44,14 +44,15 @@ export function mount(el, ...children) {
   return el;
 }
 
-/// A modal confirmation; resolves true when confirmed.
-export function confirmDialog({ title, body, ok, cancel, danger }) {
+/// A modal confirmation; resolves true when confirmed, 'alt' for the optional second action.
+export function confirmDialog({ title, body, ok, cancel, danger, alt }) {
   return new Promise((resolve) => {
     const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': 'dlg-title' },
       h('h2', { id: 'dlg-title' }, title),
-      body ? h('p', null, body) : null,
+      (Array.isArray(body) ? body : [body]).filter(Boolean).map((p) => h('p', null, p)),
       h('div', { class: 'row end' },
         h('button', { class: 'btn', type: 'button', onclick: () => done(false) }, cancel),
+        alt ? h('button', { class: 'btn', type: 'button', 'data-alt': '1', onclick: () => done('alt') }, alt) : null,
         h('button', { class: danger ? 'btn danger' : 'btn primary', type: 'button', 'data-confirm': '1', onclick: () => done(true) }, ok)));
     function done(v) {
       dlg.close();

@@ -54,18 +54,25 @@ export function t(key, vars, fallbackKey) {
   return s;
 }
 
+// Times are shown in the station's time zone (the API's `timezone`), not the browser's: a tablet
+// set to another zone still shows the station's clock.
+let timeZone;
+export function setTimeZone(tz) {
+  try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); timeZone = tz; } catch (_) { timeZone = undefined; }
+}
+
 export function fmtDateTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  return d.toLocaleString(current === 'es' ? 'es-US' : 'en-US', { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(current === 'es' ? 'es-US' : 'en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone });
 }
 
 export function fmtTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  return d.toLocaleTimeString(current === 'es' ? 'es-US' : 'en-US', { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleTimeString(current === 'es' ? 'es-US' : 'en-US', { hour: 'numeric', minute: '2-digit', second: '2-digit', timeZone });
 }
 
 export function fmtDate(ymd) {

@@ -38,7 +38,7 @@ function render(pad) {
     : [...LETTERS + (lang() === 'es' ? 'ñ' : '') + NUMBERS].map((c) => key(c, () => insert(c), { dataset: { kbd: c } }));
   if (!pad) keys.push(key(t('kbd.space'), () => insert(' '), { class: 'kbd-key kbd-wide', dataset: { kbd: 'space' } }));
   keys.push(key('⌫', () => insert(null), { class: 'kbd-key kbd-fn', 'aria-label': t('kbd.backspace'), dataset: { kbd: 'backspace' } }));
-  keys.push(key(t('kbd.done'), hide, { class: 'kbd-key kbd-fn kbd-done', dataset: { kbd: 'done' } }));
+  keys.push(key(t('kbd.done'), done, { class: 'kbd-key kbd-fn kbd-done', dataset: { kbd: 'done' } }));
   mount(panel, h('div', { class: 'kbd-grid' + (pad ? ' kbd-pad' : '') }, keys));
   panel.dataset.layout = pad ? 'pad' : 'letters';
 }
@@ -59,6 +59,14 @@ function show(el) {
     const box = el.closest('.sup-body');
     if (box && r.bottom > top - 8) box.scrollTop += r.bottom - top + 16;
   });
+}
+
+// Done: the keys go away; in a search form it also searches, as Enter would (one tap, not two:
+// the keys cover the form's own button).
+function done() {
+  const form = target && target.type === 'search' ? target.form : null;
+  hide();
+  if (form) form.requestSubmit();
 }
 
 export function hide() {

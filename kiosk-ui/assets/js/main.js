@@ -3,7 +3,7 @@
 //   #batches  #new  #batch/ID  #batch/ID/lost  #batch/ID/roster  #status   (supervisor)
 
 import { h, mount, toast, dropOldToast } from './dom.js';
-import { initI18n, t, errText, setLang, otherLang, onLangChange } from './i18n.js';
+import { initI18n, t, errText, setLang, otherLang, onLangChange, setTimeZone } from './i18n.js';
 import { get, del, on, onConnection, connectEvents, onUnauthorized } from './api.js';
 import { laneScreen, verdictView, sayVerdict, shownName, announce } from './lane.js';
 import { playVerdict } from './sound.js';
@@ -43,6 +43,7 @@ let overlaySeq = 0;
 let overlayTimer = 0;
 on(EVENT.SCAN, (d) => {
   if (app.className === 'screen-lane') return; // the lane screen shows its own banner
+  if (!d.lane) return; // an entry a supervisor added here (roster, lost card, moved scan): no scan at a lane
   const verdict = d.entry ? d.entry.verdict : d.unassigned ? UNASSIGNED : null;
   if (!verdict) return;
   const name = d.entry ? shownName(d.entry) : null;
@@ -104,6 +105,7 @@ function showPin(reason) {
     reason,
     onLogin: (s) => {
       session = s;
+      setTimeZone(s.timezone);
       pinShown = false;
       lastTouch = Date.now();
       route();
@@ -114,11 +116,13 @@ function showPin(reason) {
 
 async function route() {
   dropOldToast();
-  const hash = location.hash.replace(/^#\/?/, '');
+  // #new?lane=..&project=..&service=..: a screen's own parameters after '?'.
+  const [hash, query] = location.hash.replace(/^#\/?/, '').split('?');
   if (!hash) { showLane(); return; }
   if (!session) {
     try {
       session = await get('/session', { quiet401: true });
+      setTimeZone(session.timezone);
     } catch (e) {
       if (e.status !== 401) toast(errText(e), 'bad');
       showPin(idleLocked ? 'pin.reason_idle' : undefined);
@@ -141,6 +145,8 @@ async function route() {
   else if (parts[0] === 'batch' && parts[1]) screen = sup.batchScreen;
   else { go('#batches'); return; }
   document.title = 'scanstation';
+  ctx.params = new URLSearchParams(query || '');
+  ctx.lane = laneName;
   current = screen(body, ctx, decodeURIComponent(parts[1] || '')) || null;
 }
 

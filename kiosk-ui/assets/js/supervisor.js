@@ -33,18 +33,59 @@ function serviceLabel(b) {
   return b.service_name || b.service_code;
 }
 
+// Project names by ProjectID, read once per page (batches carry only the ID).
+let projectsOnce = null;
+function projectNames() {
+  projectsOnce ||= get('/projects').then((list) => new Map(list.map((p) => [p.project_id, p.name || p.project_id])))
+    .catch((e) => { projectsOnce = null; throw e; });
+  return projectsOnce;
+}
+function projectLabel(b, names) {
+  return (names && names.get(b.project_id)) || b.project_id;
+}
+
+// Move unassigned scans into a batch one after another (scan order kept); returns how many moved.
+async function moveScans(batchId, scans) {
+  let moved = 0;
+  for (const s of scans) {
+    try {
+      await post('/batches/' + encodeURIComponent(batchId) + '/entries', { scan_id: s.scan_id });
+      moved += 1;
+    } catch (e) { fail(e); break; }
+  }
+  return moved;
+}
+
+function unassignedLabel(s) {
+  return s.display_name || s.code;
+}
+
+// Ask before adding a client already served today (it would be a Duplicate that blocks Post).
+async function addServedOk(c) {
+  if (!c.served_today) return true;
+  return confirmDialog({
+    title: t('served.add_q', { name: c.display_name }), body: t('served.add_body'),
+    ok: t('served.add_anyway'), cancel: t('common.cancel'), danger: true,
+  });
+}
+
+function servedMark(c) {
+  return c.served_today ? h('span', { class: 'vchip vc-duplicate served-mark' }, t('served.mark')) : null;
+}
+
 // ---------------------------------------------------------------- batches list
 
 export function batchesScreen(el, ctx) {
-  let open = [], posted = [], unassigned = [];
+  let open = [], posted = [], unassigned = [], projects = null;
   let alive = true;
 
   async function load() {
     try {
-      [open, posted, unassigned] = await Promise.all([
+      [open, posted, unassigned, projects] = await Promise.all([
         get('/batches?state=open'),
         get('/batches?state=posted'),
         get('/scans/unassigned').catch(() => []),
+        projectNames().catch(() => null),
       ]);
       if (alive) render();
     } catch (e) { fail(e); }
@@ -56,6 +97,7 @@ export function batchesScreen(el, ctx) {
       h('a', { class: 'card batch-row', href: '#batch/' + encodeURIComponent(b.id), dataset: { batch: b.id } },
         h('div', { class: 'grow' },
           h('div', { class: 'title' }, b.name || serviceLabel(b)),
+          h('div', { class: 'muted batch-project' }, projectLabel(b, projects)),
           h('div', { class: 'muted' }, [serviceLabel(b), fmtDate(b.service_date), b.lane ? t('batch.on_lane', { lane: b.lane }) : null].filter(Boolean).join(' · '))),
         h('div', { class: 'counts' },
           h('span', { class: 'vchip vc-ok' }, t('batch.count_ok', { n: c.ok ?? 0 })),
@@ -77,16 +119,24 @@ export function batchesScreen(el, ctx) {
   }
 
   function unassignedBox() {
+    const allTo = h('select', { id: 'move-all-to', 'aria-label': t('unassigned.move_to') },
+      open.map((b) => h('option', { value: b.id }, (b.name || serviceLabel(b)) + ' · ' + fmtDate(b.service_date))));
     return h('section', { class: 'notice', id: 'unassigned' },
       h('h2', null, t('unassigned.title', { n: unassigned.length })),
       h('p', { class: 'muted' }, t('unassigned.hint')),
+      open.length ? h('div', { class: 'row wrap' }, allTo,
+        h('button', { class: 'btn primary', type: 'button', id: 'move-all', onclick: async () => {
+          const n = await moveScans(allTo.value, unassigned);
+          if (n) toast(t('unassigned.moved_n', { n }));
+          load();
+        } }, t('unassigned.move_all', { n: unassigned.length }))) : null,
       h('ul', { class: 'list' }, unassigned.map((s) => {
         const sel = h('select', { 'aria-label': t('unassigned.move_to') },
           open.map((b) => h('option', { value: b.id }, (b.name || serviceLabel(b)) + ' · ' + fmtDate(b.service_date))));
         return h('li', { class: 'card row wrap' },
           h('div', { class: 'grow' },
-            h('div', { class: 'title' }, s.code),
-            h('div', { class: 'muted' }, t('unassigned.scanned', { lane: s.lane, time: fmtDateTime(s.scanned_at) }))),
+            h('div', { class: 'title' }, unassignedLabel(s)),
+            h('div', { class: 'muted' }, [s.display_name ? t('entry.code', { code: s.code }) : null, t('unassigned.scanned', { lane: s.lane, time: fmtDateTime(s.scanned_at) })].filter(Boolean).join(' · '))),
           open.length ? sel : null,
           open.length ? h('button', { class: 'btn', type: 'button', onclick: async () => {
             try {
@@ -96,7 +146,7 @@ export function batchesScreen(el, ctx) {
             } catch (e) { fail(e); }
           } }, t('unassigned.move')) : null,
           h('button', { class: 'btn', type: 'button', onclick: async () => {
-            if (!await confirmDialog({ title: t('unassigned.dismiss_q'), body: s.code, ok: t('unassigned.dismiss'), cancel: t('common.cancel'), danger: true })) return;
+            if (!await confirmDialog({ title: t('unassigned.dismiss_q'), body: unassignedLabel(s), ok: t('unassigned.dismiss'), cancel: t('common.cancel'), danger: true })) return;
             try { await del('/scans/unassigned/' + encodeURIComponent(s.scan_id)); load(); } catch (e) { fail(e); }
           } }, t('unassigned.dismiss')));
       })));
@@ -118,16 +168,16 @@ export function newBatchScreen(el, ctx) {
   let alive = true;
   (async () => {
     loading(el);
-    let projects, services, lanes, today;
+    let projects, services, lanes, open, session;
     try {
-      [projects, services, lanes] = await Promise.all([get('/projects'), get('/services'), get('/lanes').catch(() => [])]);
-      today = await get('/status').then((s) => s.today).catch(() => null);
+      // The session says the station's today and the dates the server allows (back-dating limit).
+      [projects, services, lanes, open, session] = await Promise.all([get('/projects'), get('/services'),
+        get('/lanes').catch(() => []), get('/batches?state=open').catch(() => []), get('/session')]);
     } catch (e) { fail(e); return; }
     if (!alive) return;
-    if (!today) {
-      const d = new Date();
-      today = d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
-    }
+    const dates = session.service_dates || { earliest: session.today, latest: session.today };
+    const today = session.today || dates.latest;
+    const params = ctx.params || new URLSearchParams();
     const projId = (p) => p.project_id ?? p.id;
     const projName = (p) => p.name ?? p.project_name ?? projId(p);
     const f = {};
@@ -137,18 +187,35 @@ export function newBatchScreen(el, ctx) {
       projects.map((p) => h('option', { value: projId(p) }, projName(p))));
     f.service = h('select', { id: 'f-service', required: true, onchange: fillDefaults },
       services.map((s) => h('option', { value: s.code }, s.name + ' (' + s.code + ')')));
-    f.date = h('input', { id: 'f-date', type: 'date', required: true, value: today, max: today });
+    f.date = h('input', { id: 'f-date', type: 'date', required: true, value: today, min: dates.earliest, max: dates.latest });
     f.units = h('input', { id: 'f-units', type: 'number', min: '0', step: 'any', inputmode: 'decimal', required: true });
     f.value = h('input', { id: 'f-value', type: 'text', inputmode: 'decimal', pattern: '^[0-9]+(\\.[0-9]{1,2})?$', required: true });
     f.name = h('input', { id: 'f-name', type: 'text', maxlength: '80', placeholder: t('new.name_placeholder') });
     const laneNames = [...new Set(lanes.map((l) => l.lane))];
-    f.lane = h('select', { id: 'f-lane' },
+    const laneOf = (l) => lanes.find((x) => x.lane === l);
+    f.lane = h('select', { id: 'f-lane', onchange: laneDefaults },
       h('option', { value: '' }, t('new.no_lane')),
-      laneNames.map((l) => h('option', { value: l }, l + (lanes.find((x) => x.lane === l && x.batch_id) ? ' ' + t('new.lane_busy') : ''))));
+      laneNames.map((l) => h('option', { value: l }, l + (laneOf(l).batch_id ? ' ' + t('new.lane_busy') : ''))));
+    // The lane: asked for (the "next batch" button), else this screen's own lane while it is free.
+    const wanted = params.get('lane') || (laneOf(ctx.lane) && !laneOf(ctx.lane).batch_id ? ctx.lane : '');
+    if (laneOf(wanted)) f.lane.value = wanted;
+    // Per lane the project and service last used are the defaults (kept on the station, so every
+    // tablet offers the same); the "next batch" button's own choice wins.
+    function pick(select, value) {
+      if (value && [...select.options].some((o) => o.value === value)) select.value = value;
+    }
+    function laneDefaults() {
+      const d = (laneOf(f.lane.value) || {}).defaults;
+      if (d) { pick(f.project, d.project_id); pick(f.service, d.service_code); }
+      fillDefaults();
+    }
     function fillDefaults() {
       const s = services.find((x) => x.code === f.service.value);
       if (s) { f.units.value = s.units; f.value.value = s.unit_value; }
     }
+    laneDefaults();
+    pick(f.project, params.get('project'));
+    pick(f.service, params.get('service'));
     fillDefaults();
     const submit = h('button', { class: 'btn primary', type: 'submit', id: 'f-create' }, t('new.create'));
     const form = h('form', { class: 'form', id: 'new-batch-form', onsubmit: async (e) => {
@@ -163,20 +230,22 @@ export function newBatchScreen(el, ctx) {
       };
       if (f.name.value.trim()) body.name = f.name.value.trim();
       if (f.lane.value) body.lane = f.lane.value;
+      const feeds = f.lane.value && (laneOf(f.lane.value) || {}).batch_id;
+      if (feeds && !await confirmMoveLane(f.lane.value, open.find((b) => b.id === feeds))) { submit.disabled = false; return; }
       try {
         const b = await post('/batches', body);
         toast(t('new.created'));
         ctx.go('#batch/' + encodeURIComponent(b.id));
       } catch (err) { fail(err); submit.disabled = false; }
     } },
+      field('f-lane', t('new.lane'), f.lane),
       field('f-project', t('new.project'), f.project),
       field('f-service', t('new.service'), f.service),
-      field('f-date', t('new.date'), f.date),
+      field('f-date', t('new.date'), f.date, t('new.date_hint', { from: fmtDate(dates.earliest), to: fmtDate(dates.latest) })),
       h('div', { class: 'row wrap' },
         field('f-units', t('new.units'), f.units),
         field('f-value', t('new.unit_value'), f.value)),
       field('f-name', t('new.name'), f.name, t('new.name_hint')),
-      field('f-lane', t('new.lane'), f.lane),
       h('div', { class: 'row end' },
         h('a', { class: 'btn', href: '#batches' }, t('common.cancel')),
         submit));
@@ -185,13 +254,31 @@ export function newBatchScreen(el, ctx) {
   return { stop() { alive = false; } };
 }
 
+// New batch with the same lane, project and service preselected (after a post).
+function nextBatchHash(b, lane) {
+  const q = new URLSearchParams({ project: b.project_id, service: b.service_code });
+  if (b.lane || lane) q.set('lane', b.lane || lane);
+  return '#new?' + q.toString();
+}
+
+// A lane feeds one batch: taking it for another asks first.
+function confirmMoveLane(lane, from) {
+  return confirmDialog({
+    title: t('lane.move_q', { lane, batch: from ? from.name || serviceLabel(from) : '' }),
+    body: t('lane.move_body'), ok: t('lane.move'), cancel: t('common.cancel'),
+  });
+}
+
 // ---------------------------------------------------------------- batch review
 
 export function batchScreen(el, ctx, id) {
   let batch = null;
   let lanes = [];
+  let projects = null;
+  let unassigned = [];
   let filterFlagged = false;
   let alive = true;
+  let postedFrom = null; // the lane the batch fed before it was posted here (posting unbinds it)
   const path = '/batches/' + encodeURIComponent(id);
 
   let shown = '';
@@ -235,6 +322,7 @@ export function batchScreen(el, ctx, id) {
       h('div', { class: 'batch-head' },
         h('div', null,
           h('h1', { id: 'batch-title' }, b.name || serviceLabel(b)),
+          h('p', { class: 'batch-project', id: 'batch-project' }, t('batch.project', { project: projectLabel(b, projects) })),
           h('p', { class: 'muted' }, [serviceLabel(b), fmtDate(b.service_date), t('batch.units', { units: b.units, value: b.unit_value })].join(' · ')),
           isOpen ? laneBox() : (b.lane ? h('p', { class: 'muted' }, t('batch.on_lane', { lane: b.lane })) : null)),
         h('div', { class: 'counts big' },
@@ -246,6 +334,7 @@ export function batchScreen(el, ctx, id) {
         b.delivery ? h('p', null, t('batch.delivery'), ' ', deliveryChip(b.delivery),
           b.delivery.error || b.delivery.reason || b.delivery.last_error ? h('span', { class: 'muted' }, ' ' + (b.delivery.error || b.delivery.reason || b.delivery.last_error)) : null)
           : h('p', { class: 'muted' }, t('batch.delivery_unknown')),
+        h('a', { class: 'btn primary', id: 'next-batch', href: nextBatchHash(b, postedFrom) }, t('batch.next')),
         b.delivery && b.delivery.state === 'failed'
           ? h('button', { class: 'btn', type: 'button', id: 'retry-delivery', onclick: () => act(() => post(path + '/retry-delivery'), 'batch.delivery_retried') }, t('batch.retry_delivery'))
           : null),
@@ -257,6 +346,14 @@ export function batchScreen(el, ctx, id) {
         h('div', { class: 'post-box' },
           h('button', { class: 'btn primary', type: 'button', id: 'post', disabled: !!postReason, 'aria-describedby': postReason ? 'post-reason' : null, onclick: doPost }, t('batch.post')))) : null,
       postReason ? h('p', { class: 'muted small post-reason', id: 'post-reason' }, postReason) : null,
+      isOpen && unassigned.length ? h('section', { class: 'notice row wrap', id: 'batch-unassigned' },
+        h('p', { class: 'grow' }, t('unassigned.waiting', { n: unassigned.length }),
+          ' ', h('span', { class: 'muted' }, unassigned.slice(0, 5).map(unassignedLabel).join(', ') + (unassigned.length > 5 ? ', …' : ''))),
+        h('button', { class: 'btn primary', type: 'button', id: 'move-all-here', onclick: async () => {
+          const n = await moveScans(b.id, unassigned);
+          if (n) toast(t('unassigned.moved_n', { n }));
+          loadUnassigned();
+        } }, t('unassigned.move_here', { n: unassigned.length }))) : null,
       h('div', { class: 'row between' },
         h('h2', null, t('batch.entries', { n: b.entries.length })),
         h('div', { class: 'seg', role: 'group', 'aria-label': t('batch.filter') },
@@ -274,7 +371,16 @@ export function batchScreen(el, ctx, id) {
     return h('div', { class: 'lane-box' },
       h('label', { class: 'muted', for: 'bind-lane' }, batch.lane ? t('batch.on_lane', { lane: batch.lane }) : t('batch.no_lane')),
       sel,
-      h('button', { class: 'btn', type: 'button', id: 'bind', onclick: () => act(() => put('/lanes/' + encodeURIComponent(sel.value), { batch_id: batch.id }), 'batch.bound') }, t('batch.bind')));
+      h('button', { class: 'btn', type: 'button', id: 'bind', onclick: async () => {
+        const feeds = (lanes.find((l) => l.lane === sel.value) || {}).batch_id;
+        if (feeds && feeds !== batch.id) {
+          const from = await get('/batches/' + encodeURIComponent(feeds)).catch(() => null);
+          if (!await confirmMoveLane(sel.value, from)) return;
+        }
+        await act(() => put('/lanes/' + encodeURIComponent(sel.value), { batch_id: batch.id }), 'batch.bound');
+        lanes = await get('/lanes').catch(() => lanes);
+        render();
+      } }, t('batch.bind')));
   }
 
   function entryRow(e, isOpen) {
@@ -317,15 +423,21 @@ export function batchScreen(el, ctx, id) {
 
   async function doPost() {
     const c = counts();
+    const b = batch;
+    // Posting unbinds the lane: said here, with the next batch one tap away.
     const ok = await confirmDialog({
       title: t('batch.post_q', { n: c.ok }),
-      body: t('batch.post_body', { n: c.ok, service: serviceLabel(batch), date: fmtDate(batch.service_date), removed: c.removed }),
+      body: [t('batch.post_body', { n: c.ok, service: serviceLabel(b), date: fmtDate(b.service_date), removed: c.removed }),
+        b.lane ? t('batch.post_unbinds', { lane: b.lane }) : null],
       ok: t('batch.post_confirm', { n: c.ok }), cancel: t('common.cancel'),
+      alt: t('batch.post_and_next', { n: c.ok }),
     });
     if (!ok) return;
     try {
       const r = await post(path + '/post');
+      postedFrom = b.lane;
       toast(t('batch.posted_n', { n: r.posted }));
+      if (ok === 'alt') { ctx.go(nextBatchHash(b, b.lane)); return; }
     } catch (e) {
       if (e.status === 409) toast(t('batch.post_refused', { msg: errText(e) }), 'bad'); else fail(e);
     }
@@ -340,6 +452,16 @@ export function batchScreen(el, ctx, id) {
   ctx.onLang(() => { if (batch) render(); });
   loading(el);
   get('/lanes').then((l) => { lanes = l || []; if (batch && alive) render(); }).catch(() => {});
+  projectNames().then((p) => { projects = p; if (batch && alive) render(); }).catch(() => {});
+  async function loadUnassigned() {
+    const u = await get('/scans/unassigned').catch(() => null);
+    if (!u || !alive) return;
+    const changed = JSON.stringify(u) !== JSON.stringify(unassigned);
+    unassigned = u;
+    if (changed && batch) render();
+  }
+  ctx.on(EVENT.SCAN, (d) => { if (d.unassigned) loadUnassigned(); });
+  loadUnassigned();
   load();
   return { stop() { alive = false; } };
 }
@@ -353,16 +475,18 @@ export function lostCardScreen(el, ctx, id) {
   const results = h('div', { id: 'lc-results', 'aria-live': 'polite' });
   const form = h('form', { class: 'form', onsubmit: async (e) => {
     e.preventDefault();
-    const params = new URLSearchParams({ q: q.value.trim() });
+    const params = new URLSearchParams({ q: q.value.trim(), batch: id });
     if (dob.value) params.set('dob', dob.value);
     mount(results, h('p', { class: 'muted' }, t('common.loading')));
     try {
       const list = await get('/clients?' + params.toString());
       mount(results, list.length === 0 ? h('p', { class: 'muted' }, t('lost.none')) :
-        h('ul', { class: 'list' }, list.map((c) => h('li', { class: 'card row' },
+        h('ul', { class: 'list' }, list.map((c) => h('li', { class: 'card row' + (c.served_today ? ' served-today' : ''), dataset: { served: String(!!c.served_today) } },
           h('div', { class: 'grow' }, h('div', { class: 'title' }, c.display_name), h('div', { class: 'muted small' }, t('entry.client', { id: c.client_id }))),
+          servedMark(c),
           h('button', { class: 'btn primary', type: 'button', dataset: { client: c.client_id }, onclick: async (ev) => {
             const btn = ev.currentTarget;
+            if (!await addServedOk(c)) return;
             btn.disabled = true;
             try {
               const entry = await post(bpath + '/entries', { client_id: c.client_id, source: 'manual' });
@@ -382,12 +506,19 @@ export function lostCardScreen(el, ctx, id) {
 
 // ---------------------------------------------------------------- roster
 
+// A roster row's index letter: the first letter of its name, accents folded (É under E).
+function initial(r) {
+  const c = (r.display_name || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').charAt(0).toUpperCase();
+  return /[A-ZÑ]/.test(c) ? c : '#';
+}
+
 export function rosterScreen(el, ctx, id) {
   const bpath = '/batches/' + encodeURIComponent(id);
   let roster = [];
   let filter = '';
   let alive = true;
   const list = h('ul', { class: 'list roster', id: 'roster-list' });
+  const index = h('nav', { class: 'letter-index', id: 'roster-index', 'aria-label': t('roster.index') });
   const input = h('input', { id: 'roster-filter', type: 'search', autocomplete: 'off', placeholder: t('roster.filter'), 'aria-label': t('roster.filter'), oninput: () => { filter = input.value.trim().toLowerCase(); renderList(); } });
 
   async function load() {
@@ -403,11 +534,29 @@ export function rosterScreen(el, ctx, id) {
       const name = (r.display_name || '').toLowerCase().split(/\s+/);
       return words.every((w, i) => (name[i] || '').startsWith(w) || String(r.client_id).toLowerCase().startsWith(w));
     });
-    mount(list, shown.length === 0 ? h('li', { class: 'muted pad' }, t('roster.none')) : shown.map((r) =>
-      h('li', null, h('button', {
-        class: 'card tick' + (r.in_batch ? ' ticked' : ''), type: 'button', role: 'checkbox',
-        'aria-checked': String(!!r.in_batch), disabled: r.in_batch, dataset: { client: r.client_id },
+    // The letter index: a tap jumps to the first shown client whose name starts with it.
+    const firsts = [];
+    for (const r of shown) {
+      const c = initial(r);
+      if (c && !firsts.includes(c)) firsts.push(c);
+    }
+    mount(index, firsts.length > 1 ? firsts.map((c) => h('button', { class: 'btn letter', type: 'button', dataset: { letter: c }, onclick: () => {
+      const row = list.querySelector('[data-initial="' + c + '"]');
+      // Scroll the screen so the row sits just under the index. The index sticks to the top once
+      // scrolled past, so measure again after the first step and correct.
+      const under = () => row.getBoundingClientRect().top - index.getBoundingClientRect().bottom - 4;
+      if (row) { el.scrollTop += under(); el.scrollTop += under(); }
+    } }, c)) : null);
+    let seen = '';
+    mount(list, shown.length === 0 ? h('li', { class: 'muted pad' }, t('roster.none')) : shown.map((r) => {
+      const c = initial(r);
+      const first = c !== seen;
+      seen = c;
+      return h('li', { dataset: first ? { initial: c } : null }, h('button', {
+        class: 'card tick' + (r.in_batch ? ' ticked' : '') + (r.served_today && !r.in_batch ? ' served-today' : ''), type: 'button', role: 'checkbox',
+        'aria-checked': String(!!r.in_batch), disabled: r.in_batch, dataset: { client: r.client_id, served: String(!!r.served_today) },
         onclick: async () => {
+          if (!await addServedOk(r)) return;
           try {
             const entry = await post(bpath + '/entries', { client_id: r.client_id, source: 'roster' });
             r.in_batch = true;
@@ -415,13 +564,15 @@ export function rosterScreen(el, ctx, id) {
             renderList();
           } catch (e) { fail(e); }
         },
-      }, h('span', { class: 'box', 'aria-hidden': 'true' }, r.in_batch ? '✓' : ''), h('span', { class: 'grow' }, r.display_name), h('span', { class: 'muted small' }, r.client_id)))));
+      }, h('span', { class: 'box', 'aria-hidden': 'true' }, r.in_batch ? '✓' : ''), h('span', { class: 'grow' }, r.display_name),
+      r.in_batch ? null : servedMark(r), h('span', { class: 'muted small' }, r.client_id)));
+    }));
   }
 
   mount(el,
     h('div', { class: 'row between' }, h('h1', null, t('roster.title')), h('a', { class: 'btn', href: '#batch/' + encodeURIComponent(id) }, t('common.back_to_batch'))),
     h('p', { class: 'muted' }, t('roster.hint')),
-    input, list);
+    input, index, list);
   ctx.on(EVENT.SCAN, (d) => { if (d.entry && d.entry.batch_id === id) load(); });
   load();
   return { stop() { alive = false; } };
