@@ -19,6 +19,7 @@ pub mod projects;
 pub mod services;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,7 +41,15 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error("database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[source] rusqlite::Error),
+    /// SQLite could not write because of the disk itself: full, turned read-only, or failing.
+    /// Nothing of the failed transaction was kept (SQLite rolled it back).
+    #[error("database {fault}: {source}")]
+    Disk {
+        fault: DiskFault,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("database schema: {0}")]
     Migrate(String),
     #[error("cannot create folder {path}: {source}")]
@@ -62,6 +71,74 @@ pub enum StoreError {
     /// A stored value that does not parse: never read as a default, always reported.
     #[error("stored {column} {value:?} cannot be read")]
     BadValue { column: &'static str, value: String },
+}
+
+/// What the disk did when a write failed (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR; an I/O
+/// error on a filesystem the kernel turned read-only, or with no space left, is told as such by
+/// [`Store::explain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskFault {
+    Full,
+    ReadOnly,
+    Io,
+}
+
+impl std::fmt::Display for DiskFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DiskFault::Full => "disk full",
+            DiskFault::ReadOnly => "filesystem read-only",
+            DiskFault::Io => "disk I/O error",
+        })
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        let fault = match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => DiskFault::Full,
+            Some(ErrorCode::ReadOnly) => DiskFault::ReadOnly,
+            Some(ErrorCode::SystemIoFailure) => DiskFault::Io,
+            _ => return StoreError::Sql(e),
+        };
+        StoreError::Disk { fault, source: e }
+    }
+}
+
+/// Space on the filesystem that holds the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSpace {
+    /// Bytes an unprivileged writer can still use.
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+    pub read_only: bool,
+}
+
+/// Below this much free space `/status` warns: 10 % of the filesystem, at most 100 MiB (a scan
+/// needs a few KiB, an import a few MiB per thousand clients).
+pub const LOW_SPACE_MAX: u64 = 100 * 1024 * 1024;
+
+impl DiskSpace {
+    /// Is space running out (see [`LOW_SPACE_MAX`])?
+    pub fn low(&self) -> bool {
+        self.free_bytes < (self.total_bytes / 10).min(LOW_SPACE_MAX)
+    }
+}
+
+/// The space on the filesystem holding `path` (a file or folder); None when it cannot be read.
+pub fn disk_space(path: &Path) -> Option<DiskSpace> {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().filter(|d| !d.as_os_str().is_empty())?
+    };
+    let v = rustix::fs::statvfs(dir).ok()?;
+    Some(DiskSpace {
+        free_bytes: v.f_bavail.saturating_mul(v.f_frsize),
+        total_bytes: v.f_blocks.saturating_mul(v.f_frsize),
+        read_only: v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+    })
 }
 
 impl StoreError {
@@ -117,6 +194,10 @@ pub fn ping(conn: &mut Connection) -> StoreResult<()> {
 pub struct Store {
     path: PathBuf,
     conn: Arc<Mutex<Connection>>,
+    /// Set after the disk turned read-only or failed under the connection: the next use opens the
+    /// file again (a filesystem remounted, or repaired and mounted again, needs a new handle; a
+    /// full disk does not).
+    reopen: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -124,7 +205,28 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             conn: Arc::new(Mutex::new(open_connection(path)?)),
+            reopen: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The space left where the database lives.
+    pub fn disk_space(&self) -> Option<DiskSpace> {
+        disk_space(&self.path)
+    }
+
+    /// Say what a failed write met: an I/O error on a filesystem that is now read-only is
+    /// `ReadOnly`, one with no space left is `Full`. A read-only or failing disk also makes the
+    /// next use of the store open the file again.
+    pub fn explain(&self, fault: DiskFault) -> DiskFault {
+        let fault = match (fault, self.disk_space()) {
+            (DiskFault::Io, Some(s)) if s.read_only => DiskFault::ReadOnly,
+            (DiskFault::Io, Some(s)) if s.free_bytes == 0 => DiskFault::Full,
+            (f, _) => f,
+        };
+        if fault != DiskFault::Full {
+            self.reopen.store(true, Ordering::SeqCst);
+        }
+        fault
     }
 
     pub fn path(&self) -> &Path {
@@ -138,6 +240,17 @@ impl Store {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
+        if self.reopen.load(Ordering::SeqCst) {
+            // Still failing: keep the old handle (reads may work) and try again next time.
+            match open_connection(&self.path) {
+                Ok(fresh) => {
+                    *guard = fresh;
+                    self.reopen.store(false, Ordering::SeqCst);
+                    log::info!("database {}: opened again after a disk fault", self.path.display());
+                }
+                Err(e) => log::warn!("database {}: cannot open it again yet: {e}", self.path.display()),
+            }
+        }
         f(&mut guard)
     }
 
