@@ -1,6 +1,10 @@
 //! The disk's own faults, on a real small filesystem, with the real binary (`scanstation serve`):
 //! the database sits on a size-limited tmpfs that the test fills to the last byte.
 //!
+//! The same for a filesystem that turns read-only under the daemon (an ext4 image mounted with
+//! `errors=remount-ro`, which the kernel turns read-only on an error) and is then checked and
+//! mounted again by IT: the daemon opens the database again by itself.
+//!
 //! What must hold: a scan on a full disk is refused loudly (an error answer with the stable code
 //! `disk_full`, a `scan` event with `refused` for the lane screen, never an acknowledgement that
 //! is then lost), the log says why, a post and an import fail atomically, `/status` warns before
@@ -11,7 +15,7 @@
 mod common;
 
 use common::bin::{self, Daemon};
-use common::disk::{mount_allowed, SmallDisk};
+use common::disk::{ext4_allowed, mount_allowed, Ext4Disk, SmallDisk};
 use common::{eventually, fixture, precondition, Api, StationConfig, DEADLINE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -147,17 +151,86 @@ async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_
 
     // Nothing lost, nothing doubled, nothing corrupted: the refused scan left no trace but the
     // answer; the two acknowledged ones are there, once each.
-    let codes: Vec<String> = {
-        let conn = common::lib::db_at(&db);
-        let mut stmt = conn
-            .prepare("SELECT code FROM entries WHERE batch_id = ?1 ORDER BY seq")
-            .expect("entries");
-        stmt.query_map([&batch], |r| r.get(0))
-            .expect("entries")
-            .collect::<Result<_, _>>()
-            .expect("codes")
-    };
-    assert_eq!(codes, ["C001", "C002"]);
+    assert_eq!(entry_codes(&db, &batch), ["C001", "C002"]);
+    assert_eq!(count(&db, "SELECT count(*) FROM services"), 2);
+    assert_eq!(integrity(&db), "ok");
+}
+
+/// The entries' codes of a batch, in scan order, read from the file.
+fn entry_codes(db: &std::path::Path, batch: &str) -> Vec<String> {
+    let conn = common::lib::db_at(db);
+    let mut stmt = conn
+        .prepare("SELECT code FROM entries WHERE batch_id = ?1 ORDER BY seq")
+        .expect("entries");
+    stmt.query_map([batch], |r| r.get(0))
+        .expect("entries")
+        .collect::<Result<_, _>>()
+        .expect("codes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filesystem_turned_read_only_refuses_scans_and_the_daemon_recovers_after_repair() {
+    if let Err(why) = ext4_allowed() {
+        if !precondition(false, &why) {
+            return;
+        }
+    }
+    let home = tempfile::tempdir().expect("temp folder");
+    let disk = Ext4Disk::new(32);
+    let config = StationConfig::new(home.path()).database_in(disk.path());
+    let db = config.database();
+    let config_path = config.write();
+    let out = bin::import(&config_path, &fixture("hmis/basic"));
+    assert!(out.status.success(), "first import: {out:?}");
+    let daemon = Daemon::serve(&config_path);
+    let api = Api::supervisor(&daemon.base()).await;
+    let batch = api
+        .new_batch(json!({"project_id": "1001", "service_code": "484", "lane": "main"}))
+        .await;
+    let first = api.scan("main", "C001").await;
+    assert_eq!(first["verdict"], "ok", "{first}");
+
+    // The kernel turns the filesystem read-only under the daemon's open files.
+    disk.fail();
+    let events = api
+        .http
+        .get(format!("{}/events", daemon.base()))
+        .send()
+        .await
+        .expect("the event stream");
+    let (s, b) = api.post("/lanes/main/scans", json!({"code": "C002"})).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    assert_eq!(b["code"], "read_only", "{b}");
+    let ev = refused_event(events).await;
+    assert_eq!(ev["refused"]["code"], "read_only");
+    eventually(DEADLINE, "the log to say the filesystem is read-only", || async {
+        daemon.log().contains("read-only").then_some(())
+    })
+    .await;
+    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    assert_eq!(b["code"], "read_only", "{b}");
+    // Reads still work: the supervisor sees the batch as it was.
+    let got = api.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!(got["state"], "open", "{got}");
+    assert_eq!(got["entries"].as_array().map(Vec::len), Some(1), "{got}");
+
+    // IT checks the filesystem and mounts it again; the daemon is not restarted.
+    disk.repair();
+    let second = eventually(DEADLINE, "a scan to be taken again", || async {
+        let (s, b) = api.post("/lanes/main/scans", json!({"code": "C002"})).await;
+        s.is_success().then_some(b)
+    })
+    .await;
+    assert_eq!(second["verdict"], "ok", "{second}");
+    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["posted"], 2, "{b}");
+    assert!(daemon.log().contains("opened again"), "{}", daemon.log());
+
+    drop(api);
+    drop(daemon);
+    assert_eq!(entry_codes(&db, &batch), ["C001", "C002"]);
     assert_eq!(count(&db, "SELECT count(*) FROM services"), 2);
     assert_eq!(integrity(&db), "ok");
 }

@@ -209,6 +209,21 @@ impl Store {
         })
     }
 
+    /// Write a small file beside the database to learn what the disk says now: a filesystem the
+    /// kernel turned read-only after an error (ext4 `errors=remount-ro`) still shows as mounted
+    /// read-write, but refuses new files with EROFS.
+    fn probe_write(&self) -> Option<DiskFault> {
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty())?;
+        let probe = dir.join(".scanstation-write-probe");
+        let result = std::fs::write(&probe, b"probe");
+        let _ = std::fs::remove_file(&probe);
+        match result.err()?.kind() {
+            std::io::ErrorKind::ReadOnlyFilesystem => Some(DiskFault::ReadOnly),
+            std::io::ErrorKind::StorageFull => Some(DiskFault::Full),
+            _ => None,
+        }
+    }
+
     /// The space left where the database lives.
     pub fn disk_space(&self) -> Option<DiskSpace> {
         disk_space(&self.path)
@@ -221,6 +236,7 @@ impl Store {
         let fault = match (fault, self.disk_space()) {
             (DiskFault::Io, Some(s)) if s.read_only => DiskFault::ReadOnly,
             (DiskFault::Io, Some(s)) if s.free_bytes == 0 => DiskFault::Full,
+            (DiskFault::Io, _) => self.probe_write().unwrap_or(DiskFault::Io),
             (f, _) => f,
         };
         if fault != DiskFault::Full {
@@ -268,5 +284,41 @@ impl Store {
             Ok(r) => r,
             Err(_) => Err(E::from(StoreError::Gone)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: std::os::raw::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn disk_errors_are_told_apart_from_other_sqlite_errors() {
+        let fault = |code| match StoreError::from(sqlite(code)) {
+            StoreError::Disk { fault, .. } => Some(fault),
+            _ => None,
+        };
+        assert_eq!(fault(rusqlite::ffi::SQLITE_FULL), Some(DiskFault::Full));
+        assert_eq!(fault(rusqlite::ffi::SQLITE_READONLY), Some(DiskFault::ReadOnly));
+        assert_eq!(fault(rusqlite::ffi::SQLITE_IOERR_WRITE), Some(DiskFault::Io));
+        assert_eq!(fault(rusqlite::ffi::SQLITE_IOERR_FSYNC), Some(DiskFault::Io));
+        assert_eq!(fault(rusqlite::ffi::SQLITE_CONSTRAINT), None);
+        assert_eq!(fault(rusqlite::ffi::SQLITE_BUSY), None);
+    }
+
+    #[test]
+    fn low_space_is_ten_percent_at_most_100_mib() {
+        let space = |free, total| DiskSpace {
+            free_bytes: free,
+            total_bytes: total,
+            read_only: false,
+        };
+        assert!(space(1 << 20, 16 << 20).low());
+        assert!(!space(2 << 20, 16 << 20).low());
+        assert!(!space(200 << 20, 100 << 30).low());
+        assert!(space(99 << 20, 100 << 30).low());
     }
 }
