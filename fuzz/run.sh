@@ -81,6 +81,9 @@ printf '%-20s %8s %12s %8s %8s %8s %s\n' target seconds execs cov ft corpus cras
 failed=0
 for t in "${targets[@]}"; do
     work="$here/target/corpus/$t"
+    # The smoke run starts from the committed seeds only (a campaign's grown corpus would take
+    # longer to load than the smoke run lasts).
+    [[ $smoke -eq 1 ]] && work="$here/target/smoke-corpus/$t" && rm -rf "$work"
     art="$here/artifacts/$t"
     mkdir -p "$work" "$art"
     dirs=("$work")

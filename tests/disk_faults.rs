@@ -91,7 +91,10 @@ async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_
     // Plenty of space: no warning.
     let status = api.get_ok("/status").await;
     assert_eq!(status["disk"]["low_space"], false, "{status}");
-    assert!(status["disk"]["free_bytes"].as_u64().unwrap() > 1 << 20, "{status}");
+    assert!(
+        status["disk"]["free_bytes"].as_u64().unwrap() > 1 << 20,
+        "{status}"
+    );
 
     // The disk fills up.
     checkpoint(&db);
@@ -130,7 +133,10 @@ async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_
 
     // An import (a second process, as IT runs it) fails and changes nothing.
     let out = bin::import(&config_path, &fixture("hmis/delta"));
-    assert!(!out.status.success(), "an import on a full disk fails: {out:?}");
+    assert!(
+        !out.status.success(),
+        "an import on a full disk fails: {out:?}"
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM clients"), clients_before);
 
     // Space comes back: the same daemon takes scans and posts again.
@@ -203,9 +209,11 @@ async fn a_filesystem_turned_read_only_refuses_scans_and_the_daemon_recovers_aft
     assert_eq!(b["code"], "read_only", "{b}");
     let ev = refused_event(events).await;
     assert_eq!(ev["refused"]["code"], "read_only");
-    eventually(DEADLINE, "the log to say the filesystem is read-only", || async {
-        daemon.log().contains("read-only").then_some(())
-    })
+    eventually(
+        DEADLINE,
+        "the log to say the filesystem is read-only",
+        || async { daemon.log().contains("read-only").then_some(()) },
+    )
     .await;
     let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");

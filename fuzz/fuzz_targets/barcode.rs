@@ -32,7 +32,10 @@ fuzz_target!(|input: Input<'_>| {
     };
     if let Ok(id) = rules.client_id(input.raw) {
         assert!(!id.is_empty(), "empty client ID from {:?}", input.raw);
-        assert!(!id.chars().any(char::is_control), "control character in {id:?}");
+        assert!(
+            !id.chars().any(char::is_control),
+            "control character in {id:?}"
+        );
         if input.mod10 {
             // The ID plus its removed digit was a valid Luhn number.
             let found = ('0'..='9').any(|d| luhn_valid(&format!("{id}{d}")));

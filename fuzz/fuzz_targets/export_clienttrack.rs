@@ -29,9 +29,14 @@ fuzz_target!(|input: Vec<FuzzService>| {
         assert!(services.iter().any(|s| s.enrollment_id.trim().is_empty()));
         return;
     }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&out[..]);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&out[..]);
     let header = rdr.headers().expect("a header").clone();
-    assert_eq!(header.iter().collect::<Vec<_>>(), CLIENTTRACK_COLUMNS.to_vec());
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        CLIENTTRACK_COLUMNS.to_vec()
+    );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("a row")).collect();
     assert_eq!(rows.len(), services.len(), "one line per service");
     for (row, s) in rows.iter().zip(&services) {
@@ -51,8 +56,16 @@ fuzz_target!(|input: Vec<FuzzService>| {
         };
         assert_eq!(&row[6], letter);
         let units: f64 = row[7].parse().expect("units are a number");
-        assert_eq!(units, s.units, "units {:?} written as {:?}", s.units, &row[7]);
-        let value = if s.unit == "dollars" { s.unit_value.as_str() } else { "0" };
+        assert_eq!(
+            units, s.units,
+            "units {:?} written as {:?}",
+            s.units, &row[7]
+        );
+        let value = if s.unit == "dollars" {
+            s.unit_value.as_str()
+        } else {
+            "0"
+        };
         assert_eq!(&row[8], value);
         assert_eq!(&row[9], s.posted_by_user_id.as_deref().unwrap_or(""));
     }

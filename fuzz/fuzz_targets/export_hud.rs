@@ -45,10 +45,16 @@ fuzz_target!(|input: Vec<FuzzService>| {
     let mut zip = zip::ZipArchive::new(Cursor::new(out.into_inner())).expect("a readable zip");
     let export = read(&mut zip, "Export.csv");
     assert_eq!(export.len(), 2);
-    assert_eq!(export[0].iter().collect::<Vec<_>>(), HUD_EXPORT_COLUMNS.to_vec());
+    assert_eq!(
+        export[0].iter().collect::<Vec<_>>(),
+        HUD_EXPORT_COLUMNS.to_vec()
+    );
     let export_id = export[1][0].to_string();
     let rows = read(&mut zip, "Services.csv");
-    assert_eq!(rows[0].iter().collect::<Vec<_>>(), HUD_SERVICES_COLUMNS.to_vec());
+    assert_eq!(
+        rows[0].iter().collect::<Vec<_>>(),
+        HUD_SERVICES_COLUMNS.to_vec()
+    );
     let expected: Vec<_> = services
         .iter()
         .filter_map(|s| {
@@ -63,7 +69,11 @@ fuzz_target!(|input: Vec<FuzzService>| {
     assert_eq!(rows.len() - 1, expected.len(), "one row per HUD service");
     for (row, (s, rt, tp)) in rows[1..].iter().zip(&expected) {
         assert_eq!(row.len(), HUD_SERVICES_COLUMNS.len());
-        assert!(row[0].chars().count() <= 32, "ServicesID over 32 characters: {:?}", &row[0]);
+        assert!(
+            row[0].chars().count() <= 32,
+            "ServicesID over 32 characters: {:?}",
+            &row[0]
+        );
         assert_eq!(&row[1], s.enrollment_id);
         assert_eq!(&row[2], s.personal_id);
         assert_eq!(&row[3], s.date_provided);

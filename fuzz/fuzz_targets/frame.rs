@@ -42,8 +42,15 @@ fuzz_target!(|input: Input| {
     assert_eq!(whole, chunked, "chunking changed the frames");
     for ev in &whole {
         if let FrameEvent::Frame(f) = ev {
-            assert!(!f.is_empty() && f.len() <= max_len, "frame of {} bytes", f.len());
-            assert!(!f.contains(&b'\r') && !f.contains(&b'\n'), "terminator inside a frame");
+            assert!(
+                !f.is_empty() && f.len() <= max_len,
+                "frame of {} bytes",
+                f.len()
+            );
+            assert!(
+                !f.contains(&b'\r') && !f.contains(&b'\n'),
+                "terminator inside a frame"
+            );
             let _ = classify(f);
         }
     }

@@ -19,8 +19,14 @@ fuzz_target!(|data: &[u8]| {
     let check = |out: Option<KeyOutput>| {
         if let Some(KeyOutput::Code(code)) = out {
             let n = code.chars().count();
-            assert!(n >= 1 && n <= max_len, "code of {n} characters, cap {max_len}");
-            assert!(!code.chars().any(char::is_control), "control character in {code:?}");
+            assert!(
+                n >= 1 && n <= max_len,
+                "code of {n} characters, cap {max_len}"
+            );
+            assert!(
+                !code.chars().any(char::is_control),
+                "control character in {code:?}"
+            );
         }
     };
     for ev in data.chunks_exact(6) {

@@ -51,7 +51,10 @@ fuzz_target!(|input: Input<'_>| {
         Outcome::Park { reason, .. } => {
             assert!(!(status.is_success() || code == 409 || code == 408 || code == 429));
             assert!(!status.is_server_error());
-            assert!(!reason.contains('\n') && !reason.contains('\r'), "reason spans lines");
+            assert!(
+                !reason.contains('\n') && !reason.contains('\r'),
+                "reason spans lines"
+            );
         }
     }
 });

@@ -38,9 +38,7 @@ fn bench() -> &'static Bench {
             std::fs::write(export.join(name), bytes).expect("write export");
         }
         store
-            .with(|c| {
-                scanstation::import::import_path(c, &export, &Default::default())
-            })
+            .with(|c| scanstation::import::import_path(c, &export, &Default::default()))
             .expect("import the fixture");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -124,8 +122,16 @@ fuzz_target!(|data: &[u8]| {
             (Method::POST, format!("/api/v1/lanes/{q}/scans"))
         }
     };
-    let body = if which % 8 >= 5 && which % 8 != 7 { Vec::new() } else { body };
-    let body = if which % 8 == 7 { br#"{"code":"A1"}"#.to_vec() } else { body };
+    let body = if which % 8 >= 5 && which % 8 != 7 {
+        Vec::new()
+    } else {
+        body
+    };
+    let body = if which % 8 == 7 {
+        br#"{"code":"A1"}"#.to_vec()
+    } else {
+        body
+    };
     let (status, text) = b.send(method, &uri, body);
     assert!(
         status != StatusCode::INTERNAL_SERVER_ERROR,

@@ -12,13 +12,34 @@ use scanstation::import::{import_path, ImportError, ImportOptions};
 /// The export every import target starts from: `tests/fixtures/hmis/basic`, the project's own
 /// small synthetic export with all seven files the station reads.
 pub const BASE_EXPORT: [(&str, &[u8]); 7] = [
-    ("Export.csv", include_bytes!("../../tests/fixtures/hmis/basic/Export.csv")),
-    ("Organization.csv", include_bytes!("../../tests/fixtures/hmis/basic/Organization.csv")),
-    ("Project.csv", include_bytes!("../../tests/fixtures/hmis/basic/Project.csv")),
-    ("Client.csv", include_bytes!("../../tests/fixtures/hmis/basic/Client.csv")),
-    ("Enrollment.csv", include_bytes!("../../tests/fixtures/hmis/basic/Enrollment.csv")),
-    ("Exit.csv", include_bytes!("../../tests/fixtures/hmis/basic/Exit.csv")),
-    ("Services.csv", include_bytes!("../../tests/fixtures/hmis/basic/Services.csv")),
+    (
+        "Export.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Export.csv"),
+    ),
+    (
+        "Organization.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Organization.csv"),
+    ),
+    (
+        "Project.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Project.csv"),
+    ),
+    (
+        "Client.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Client.csv"),
+    ),
+    (
+        "Enrollment.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Enrollment.csv"),
+    ),
+    (
+        "Exit.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Exit.csv"),
+    ),
+    (
+        "Services.csv",
+        include_bytes!("../../tests/fixtures/hmis/basic/Services.csv"),
+    ),
 ];
 
 /// A temp folder on tmpfs when there is one (the fuzzer writes a file per input).
@@ -105,7 +126,10 @@ impl Default for ImportBench {
 
 /// An error message is one a person can act on: never empty.
 fn check_error_names_place(e: &ImportError) {
-    assert!(!e.to_string().trim().is_empty(), "empty import error: {e:?}");
+    assert!(
+        !e.to_string().trim().is_empty(),
+        "empty import error: {e:?}"
+    );
 }
 
 /// Every row of every table, as text (small stores only: the fuzz bench's).
@@ -149,7 +173,9 @@ pub fn digest(conn: &Connection) -> Vec<String> {
 /// night) and, with a PIN hash, one supervisor, its database in `dir`.
 pub fn settings(dir: &Path, pin_hash: Option<&str>) -> scanstation::config::Settings {
     let supervisor = match pin_hash {
-        Some(h) => format!("[[supervisor]]\nname = \"Maria\"\npin_hash = \"{h}\"\nhmis_user_id = \"BS7\"\n"),
+        Some(h) => format!(
+            "[[supervisor]]\nname = \"Maria\"\npin_hash = \"{h}\"\nhmis_user_id = \"BS7\"\n"
+        ),
         None => String::new(),
     };
     let text = format!(

@@ -95,8 +95,10 @@ fn disk_message(fault: DiskFault) -> &'static str {
         DiskFault::ReadOnly => {
             "the station's disk has turned read-only: this was NOT recorded; the station needs IT"
         }
-        DiskFault::Io => "the station's disk failed to write: this was NOT recorded; the station \
-                          needs IT",
+        DiskFault::Io => {
+            "the station's disk failed to write: this was NOT recorded; the station \
+                          needs IT"
+        }
     }
 }
 

@@ -15,10 +15,7 @@ pub enum Event {
     },
     /// A scan on `lane` was NOT recorded: the disk refused the write (`code`: `disk_full`,
     /// `read_only`, `disk_error`). The lane screen says so instead of a verdict.
-    ScanRefused {
-        lane: LaneName,
-        code: &'static str,
-    },
+    ScanRefused { lane: LaneName, code: &'static str },
     /// A batch changed (created, entry removed, reloaded, posted, lane bound).
     Batch { id: String },
     /// A lane was bound to a batch, or unbound (None).

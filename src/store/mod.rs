@@ -262,9 +262,15 @@ impl Store {
                 Ok(fresh) => {
                     *guard = fresh;
                     self.reopen.store(false, Ordering::SeqCst);
-                    log::info!("database {}: opened again after a disk fault", self.path.display());
+                    log::info!(
+                        "database {}: opened again after a disk fault",
+                        self.path.display()
+                    );
                 }
-                Err(e) => log::warn!("database {}: cannot open it again yet: {e}", self.path.display()),
+                Err(e) => log::warn!(
+                    "database {}: cannot open it again yet: {e}",
+                    self.path.display()
+                ),
             }
         }
         f(&mut guard)
@@ -302,9 +308,18 @@ mod tests {
             _ => None,
         };
         assert_eq!(fault(rusqlite::ffi::SQLITE_FULL), Some(DiskFault::Full));
-        assert_eq!(fault(rusqlite::ffi::SQLITE_READONLY), Some(DiskFault::ReadOnly));
-        assert_eq!(fault(rusqlite::ffi::SQLITE_IOERR_WRITE), Some(DiskFault::Io));
-        assert_eq!(fault(rusqlite::ffi::SQLITE_IOERR_FSYNC), Some(DiskFault::Io));
+        assert_eq!(
+            fault(rusqlite::ffi::SQLITE_READONLY),
+            Some(DiskFault::ReadOnly)
+        );
+        assert_eq!(
+            fault(rusqlite::ffi::SQLITE_IOERR_WRITE),
+            Some(DiskFault::Io)
+        );
+        assert_eq!(
+            fault(rusqlite::ffi::SQLITE_IOERR_FSYNC),
+            Some(DiskFault::Io)
+        );
         assert_eq!(fault(rusqlite::ffi::SQLITE_CONSTRAINT), None);
         assert_eq!(fault(rusqlite::ffi::SQLITE_BUSY), None);
     }

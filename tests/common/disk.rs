@@ -32,7 +32,9 @@ pub fn mount_allowed() -> Result<(), String> {
         mounted: false,
         _holder: None,
     };
-    run(Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"]).arg(&disk.dir))?;
+    run(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&disk.dir))?;
     disk.mounted = true;
     Ok(())
 }
@@ -50,7 +52,13 @@ impl SmallDisk {
         let holder = tempfile::tempdir().expect("a mount point");
         let dir = holder.path().to_path_buf();
         run(Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={mib}m,mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={mib}m,mode=0700"),
+                "tmpfs",
+            ])
             .arg(&dir))
         .expect("mount a tmpfs");
         SmallDisk {
