@@ -14,6 +14,8 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
+
 use common::bin::{self, Daemon};
 use common::disk::{ext4_allowed, mount_allowed, Ext4Disk, SmallDisk};
 use common::{eventually, fixture, precondition, Api, StationConfig, DEADLINE};
@@ -22,7 +24,7 @@ use serde_json::{json, Value};
 
 /// Empty the WAL into the database and truncate it (as a checkpoint does): from here on every
 /// write needs new blocks, so a full disk refuses the very next one.
-fn checkpoint(db: &std::path::Path) {
+fn checkpoint(db: &Path) {
     let conn = common::lib::db_at(db);
     let (busy, _, _): (i64, i64, i64) = conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -32,13 +34,13 @@ fn checkpoint(db: &std::path::Path) {
     assert_eq!(busy, 0, "the checkpoint ran to the end");
 }
 
-fn integrity(db: &std::path::Path) -> String {
+fn integrity(db: &Path) -> String {
     let conn = common::lib::db_at(db);
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("integrity_check")
 }
 
-fn count(db: &std::path::Path, sql: &str) -> i64 {
+fn count(db: &Path, sql: &str) -> i64 {
     common::lib::db_at(db)
         .query_row(sql, [], |r| r.get(0))
         .expect("count")
@@ -66,6 +68,114 @@ async fn refused_event(mut events: reqwest::Response) -> Value {
     }
 }
 
+/// The entries' codes of a batch, in scan order, read from the file.
+fn entry_codes(db: &Path, batch: &str) -> Vec<String> {
+    let conn = common::lib::db_at(db);
+    let mut stmt = conn
+        .prepare("SELECT code FROM entries WHERE batch_id = ?1 ORDER BY seq")
+        .expect("entries");
+    stmt.query_map([batch], |r| r.get(0))
+        .expect("entries")
+        .collect::<Result<_, _>>()
+        .expect("codes")
+}
+
+/// The real daemon over a database in `state` (the small disk), the basic fixture imported, a
+/// Hot Meals batch of today on lane `main` with one ok scan (C001) in it.
+struct Served {
+    daemon: Daemon,
+    api: Api,
+    db: PathBuf,
+    config: PathBuf,
+    batch: String,
+}
+
+impl Served {
+    async fn start(home: &Path, state: &Path) -> Served {
+        let config = StationConfig::new(home).database_in(state);
+        let db = config.database();
+        let config_path = config.write();
+        let out = bin::import(&config_path, &fixture("hmis/basic"));
+        assert!(out.status.success(), "first import: {out:?}");
+        let daemon = Daemon::serve(&config_path);
+        let api = Api::supervisor(&daemon.base()).await;
+        let batch = api
+            .new_batch(json!({"project_id": "1001", "service_code": "484", "lane": "main"}))
+            .await;
+        let first = api.scan("main", "C001").await;
+        assert_eq!(first["verdict"], "ok", "{first}");
+        Served {
+            daemon,
+            api,
+            db,
+            config: config_path,
+            batch,
+        }
+    }
+
+    /// While the disk refuses writes: a scan (C002) gets `status` with `code`, the lane screen's
+    /// event stream hears `refused` with the same code, the log says `why`; a post gets the same
+    /// answer and the batch stays open with its one entry.
+    async fn refused(&self, status: StatusCode, code: &str, why: &str) {
+        let events = self
+            .api
+            .http
+            .get(format!("{}/events", self.daemon.base()))
+            .send()
+            .await
+            .expect("the event stream");
+        let (s, b) = self
+            .api
+            .post("/lanes/main/scans", json!({"code": "C002"}))
+            .await;
+        assert_eq!((s, b["code"].as_str()), (status, Some(code)), "{b}");
+        let ev = refused_event(events).await;
+        assert_eq!(ev["lane"], "main");
+        assert_eq!(ev["refused"]["code"], code);
+        eventually(DEADLINE, &format!("the log to say {why:?}"), || async {
+            self.daemon.log().contains(why).then_some(())
+        })
+        .await;
+
+        let post = format!("/batches/{}/post", self.batch);
+        let (s, b) = self.api.post(&post, json!({})).await;
+        assert_eq!((s, b["code"].as_str()), (status, Some(code)), "{b}");
+        let got = self.api.get_ok(&format!("/batches/{}", self.batch)).await;
+        assert_eq!(got["state"], "open", "{got}");
+        assert_eq!(got["entries"].as_array().map(Vec::len), Some(1), "{got}");
+    }
+
+    /// Once the disk is back: C002 scans ok (`eventually`: the daemon may need a moment to open
+    /// the database again) and the batch posts both entries.
+    async fn works_again(&self) {
+        let second = eventually(DEADLINE, "a scan to be taken again", || async {
+            let (s, b) = self
+                .api
+                .post("/lanes/main/scans", json!({"code": "C002"}))
+                .await;
+            s.is_success().then_some(b)
+        })
+        .await;
+        assert_eq!(second["verdict"], "ok", "{second}");
+        let (s, b) = self
+            .api
+            .post(&format!("/batches/{}/post", self.batch), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["posted"], 2, "{b}");
+    }
+
+    /// Stop the daemon; then nothing lost, nothing doubled, nothing corrupted: the refused scan
+    /// left no trace but its answer, the two acknowledged ones are there once each.
+    fn stop_and_check(self) {
+        let (db, batch) = (self.db.clone(), self.batch.clone());
+        drop(self);
+        assert_eq!(entry_codes(&db, &batch), ["C001", "C002"]);
+        assert_eq!(count(&db, "SELECT count(*) FROM services"), 2);
+        assert_eq!(integrity(&db), "ok");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_is_freed() {
     if let Err(why) = mount_allowed() {
@@ -75,103 +185,46 @@ async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_
     }
     let home = tempfile::tempdir().expect("temp folder");
     let disk = SmallDisk::tmpfs(24);
-    let config = StationConfig::new(home.path()).database_in(disk.path());
-    let db = config.database();
-    let config_path = config.write();
-    let out = bin::import(&config_path, &fixture("hmis/basic"));
-    assert!(out.status.success(), "first import: {out:?}");
-    let daemon = Daemon::serve(&config_path);
-    let api = Api::supervisor(&daemon.base()).await;
-    let batch = api
-        .new_batch(json!({"project_id": "1001", "service_code": "484", "lane": "main"}))
-        .await;
-    let first = api.scan("main", "C001").await;
-    assert_eq!(first["verdict"], "ok", "{first}");
+    let st = Served::start(home.path(), disk.path()).await;
 
     // Plenty of space: no warning.
-    let status = api.get_ok("/status").await;
+    let status = st.api.get_ok("/status").await;
     assert_eq!(status["disk"]["low_space"], false, "{status}");
     assert!(
-        status["disk"]["free_bytes"].as_u64().unwrap() > 1 << 20,
+        status["disk"]["free_bytes"].as_u64() > Some(1 << 20),
         "{status}"
     );
 
-    // The disk fills up.
-    checkpoint(&db);
-    let clients_before = count(&db, "SELECT count(*) FROM clients");
-    let filled = disk.fill();
-    assert!(filled > 0);
-    let status = api.get_ok("/status").await;
+    // The disk fills up: /status warns, scans and posts are refused.
+    checkpoint(&st.db);
+    let clients_before = count(&st.db, "SELECT count(*) FROM clients");
+    assert!(disk.fill() > 0);
+    let status = st.api.get_ok("/status").await;
     assert_eq!(status["disk"]["low_space"], true, "/status warns: {status}");
     assert!(status["disk"]["warning"].as_str().is_some(), "{status}");
-
-    // A scan is refused with a stable code, and the lane screen hears about it.
-    let events = api
-        .http
-        .get(format!("{}/events", daemon.base()))
-        .send()
-        .await
-        .expect("the event stream");
-    let (s, b) = api.post("/lanes/main/scans", json!({"code": "C002"})).await;
-    assert_eq!(s, StatusCode::INSUFFICIENT_STORAGE, "{b}");
-    assert_eq!(b["code"], "disk_full", "{b}");
-    let ev = refused_event(events).await;
-    assert_eq!(ev["lane"], "main");
-    assert_eq!(ev["refused"]["code"], "disk_full");
-    eventually(DEADLINE, "the log to say the disk is full", || async {
-        daemon.log().contains("disk full").then_some(())
-    })
-    .await;
-
-    // A post fails atomically: the batch stays open with its one entry.
-    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
-    assert_eq!(s, StatusCode::INSUFFICIENT_STORAGE, "{b}");
-    assert_eq!(b["code"], "disk_full", "{b}");
-    let got = api.get_ok(&format!("/batches/{batch}")).await;
-    assert_eq!(got["state"], "open", "{got}");
-    assert_eq!(got["entries"].as_array().map(Vec::len), Some(1), "{got}");
+    st.refused(StatusCode::INSUFFICIENT_STORAGE, "disk_full", "disk full")
+        .await;
 
     // An import (a second process, as IT runs it) fails and changes nothing.
-    let out = bin::import(&config_path, &fixture("hmis/delta"));
+    let out = bin::import(&st.config, &fixture("hmis/delta"));
     assert!(
         !out.status.success(),
         "an import on a full disk fails: {out:?}"
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM clients"), clients_before);
+    assert_eq!(
+        count(&st.db, "SELECT count(*) FROM clients"),
+        clients_before
+    );
 
-    // Space comes back: the same daemon takes scans and posts again.
+    // Space comes back: the same daemon takes scans, posts and imports again.
     disk.free();
-    let status = eventually(DEADLINE, "/status to stop warning", || async {
-        let v = api.get_ok("/status").await;
-        (v["disk"]["low_space"] == false).then_some(v)
-    })
-    .await;
+    let status = st.api.get_ok("/status").await;
+    assert_eq!(status["disk"]["low_space"], false, "{status}");
     assert!(status["disk"]["warning"].is_null(), "{status}");
-    let second = api.scan("main", "C002").await;
-    assert_eq!(second["verdict"], "ok", "{second}");
-    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["posted"], 2, "{b}");
-    let out = bin::import(&config_path, &fixture("hmis/delta"));
+    st.works_again().await;
+    let out = bin::import(&st.config, &fixture("hmis/delta"));
     assert!(out.status.success(), "the import works again: {out:?}");
-
-    // Nothing lost, nothing doubled, nothing corrupted: the refused scan left no trace but the
-    // answer; the two acknowledged ones are there, once each.
-    assert_eq!(entry_codes(&db, &batch), ["C001", "C002"]);
-    assert_eq!(count(&db, "SELECT count(*) FROM services"), 2);
-    assert_eq!(integrity(&db), "ok");
-}
-
-/// The entries' codes of a batch, in scan order, read from the file.
-fn entry_codes(db: &std::path::Path, batch: &str) -> Vec<String> {
-    let conn = common::lib::db_at(db);
-    let mut stmt = conn
-        .prepare("SELECT code FROM entries WHERE batch_id = ?1 ORDER BY seq")
-        .expect("entries");
-    stmt.query_map([batch], |r| r.get(0))
-        .expect("entries")
-        .collect::<Result<_, _>>()
-        .expect("codes")
+    st.stop_and_check();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,62 +236,21 @@ async fn a_filesystem_turned_read_only_refuses_scans_and_the_daemon_recovers_aft
     }
     let home = tempfile::tempdir().expect("temp folder");
     let disk = Ext4Disk::new(32);
-    let config = StationConfig::new(home.path()).database_in(disk.path());
-    let db = config.database();
-    let config_path = config.write();
-    let out = bin::import(&config_path, &fixture("hmis/basic"));
-    assert!(out.status.success(), "first import: {out:?}");
-    let daemon = Daemon::serve(&config_path);
-    let api = Api::supervisor(&daemon.base()).await;
-    let batch = api
-        .new_batch(json!({"project_id": "1001", "service_code": "484", "lane": "main"}))
-        .await;
-    let first = api.scan("main", "C001").await;
-    assert_eq!(first["verdict"], "ok", "{first}");
+    let st = Served::start(home.path(), disk.path()).await;
 
-    // The kernel turns the filesystem read-only under the daemon's open files.
+    // The kernel turns the filesystem read-only under the daemon's open files. Reads still
+    // work (`refused` reads the batch back).
     disk.fail();
-    let events = api
-        .http
-        .get(format!("{}/events", daemon.base()))
-        .send()
-        .await
-        .expect("the event stream");
-    let (s, b) = api.post("/lanes/main/scans", json!({"code": "C002"})).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
-    assert_eq!(b["code"], "read_only", "{b}");
-    let ev = refused_event(events).await;
-    assert_eq!(ev["refused"]["code"], "read_only");
-    eventually(
-        DEADLINE,
-        "the log to say the filesystem is read-only",
-        || async { daemon.log().contains("read-only").then_some(()) },
-    )
-    .await;
-    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
-    assert_eq!(b["code"], "read_only", "{b}");
-    // Reads still work: the supervisor sees the batch as it was.
-    let got = api.get_ok(&format!("/batches/{batch}")).await;
-    assert_eq!(got["state"], "open", "{got}");
-    assert_eq!(got["entries"].as_array().map(Vec::len), Some(1), "{got}");
+    st.refused(StatusCode::SERVICE_UNAVAILABLE, "read_only", "read-only")
+        .await;
 
     // IT checks the filesystem and mounts it again; the daemon is not restarted.
     disk.repair();
-    let second = eventually(DEADLINE, "a scan to be taken again", || async {
-        let (s, b) = api.post("/lanes/main/scans", json!({"code": "C002"})).await;
-        s.is_success().then_some(b)
-    })
-    .await;
-    assert_eq!(second["verdict"], "ok", "{second}");
-    let (s, b) = api.post(&format!("/batches/{batch}/post"), json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["posted"], 2, "{b}");
-    assert!(daemon.log().contains("opened again"), "{}", daemon.log());
-
-    drop(api);
-    drop(daemon);
-    assert_eq!(entry_codes(&db, &batch), ["C001", "C002"]);
-    assert_eq!(count(&db, "SELECT count(*) FROM services"), 2);
-    assert_eq!(integrity(&db), "ok");
+    st.works_again().await;
+    assert!(
+        st.daemon.log().contains("opened again"),
+        "{}",
+        st.daemon.log()
+    );
+    st.stop_and_check();
 }

@@ -3,25 +3,12 @@
 //! the same services: code, client, enrollment, date (m/d/yyyy), unit letter, units, value, user.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use scanstation::config::Settings;
 use scanstation::export::{clienttrack_date, write_clienttrack_csv, CLIENTTRACK_COLUMNS};
 use scanstation_fuzz::FuzzService;
 
-fn settings() -> &'static Settings {
-    static S: OnceLock<(tempfile::TempDir, Settings)> = OnceLock::new();
-    &S.get_or_init(|| {
-        let dir = scanstation_fuzz::scratch_dir();
-        let s = scanstation_fuzz::settings(dir.path(), None);
-        (dir, s)
-    })
-    .1
-}
-
 fuzz_target!(|input: Vec<FuzzService>| {
-    let settings = settings();
+    let settings = scanstation_fuzz::export_settings();
     let services: Vec<_> = input.iter().map(|s| s.posted("P1")).collect();
     let mut out = Vec::new();
     if write_clienttrack_csv(&mut out, settings, &services).is_err() {

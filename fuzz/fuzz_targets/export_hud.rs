@@ -5,22 +5,10 @@
 #![no_main]
 
 use std::io::{Cursor, Read};
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use scanstation::config::Settings;
 use scanstation::export::{write_hud_zip, HUD_EXPORT_COLUMNS, HUD_SERVICES_COLUMNS};
 use scanstation_fuzz::FuzzService;
-
-fn settings() -> &'static Settings {
-    static S: OnceLock<(tempfile::TempDir, Settings)> = OnceLock::new();
-    &S.get_or_init(|| {
-        let dir = scanstation_fuzz::scratch_dir();
-        let s = scanstation_fuzz::settings(dir.path(), None);
-        (dir, s)
-    })
-    .1
-}
 
 fn read(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>, name: &str) -> Vec<csv::StringRecord> {
     let mut text = String::new();
@@ -37,7 +25,7 @@ fn read(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>, name: &str) -> Vec<csv::Stri
 }
 
 fuzz_target!(|input: Vec<FuzzService>| {
-    let settings = settings();
+    let settings = scanstation_fuzz::export_settings();
     let services: Vec<_> = input.iter().map(|s| s.posted("P1")).collect();
     let now = chrono::Utc::now();
     let mut out = Cursor::new(Vec::new());

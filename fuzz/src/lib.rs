@@ -208,6 +208,18 @@ org_id = "O1"
         .expect("fuzz config is valid")
 }
 
+/// The settings of the export targets (no supervisor), made once per process.
+pub fn export_settings() -> &'static scanstation::config::Settings {
+    static S: std::sync::OnceLock<(tempfile::TempDir, scanstation::config::Settings)> =
+        std::sync::OnceLock::new();
+    &S.get_or_init(|| {
+        let dir = scratch_dir();
+        let s = settings(dir.path(), None);
+        (dir, s)
+    })
+    .1
+}
+
 /// A posted service as the store would hand it to an export, made from fuzz input.
 #[derive(Debug, arbitrary::Arbitrary)]
 pub struct FuzzService {
