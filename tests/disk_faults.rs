@@ -243,10 +243,15 @@ async fn a_filesystem_turned_read_only_refuses_scans_and_the_daemon_recovers_aft
     disk.fail();
     st.refused(StatusCode::SERVICE_UNAVAILABLE, "read_only", "read-only")
         .await;
+    let status = st.api.get_ok("/status").await;
+    assert_eq!(status["disk"]["write_failed"], true, "{status}");
+    assert!(status["disk"]["warning"].as_str().is_some(), "{status}");
 
     // IT checks the filesystem and mounts it again; the daemon is not restarted.
     disk.repair();
     st.works_again().await;
+    let status = st.api.get_ok("/status").await;
+    assert!(status["disk"]["warning"].is_null(), "{status}");
     assert!(
         st.daemon.log().contains("opened again"),
         "{}",

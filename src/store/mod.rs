@@ -113,6 +113,10 @@ pub struct DiskSpace {
     pub free_bytes: u64,
     pub total_bytes: u64,
     pub read_only: bool,
+    /// The last write failed on a read-only or failing disk and the database has not been opened
+    /// writable again since (a filesystem the kernel turned read-only after an error still says
+    /// read-write to statvfs).
+    pub write_failed: bool,
 }
 
 /// Below this much free space `/status` warns: 10 % of the filesystem, at most 100 MiB (a scan
@@ -138,6 +142,7 @@ pub fn disk_space(path: &Path) -> Option<DiskSpace> {
         free_bytes: v.f_bavail.saturating_mul(v.f_frsize),
         total_bytes: v.f_blocks.saturating_mul(v.f_frsize),
         read_only: v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+        write_failed: false,
     })
 }
 
@@ -226,7 +231,10 @@ impl Store {
 
     /// The space left where the database lives.
     pub fn disk_space(&self) -> Option<DiskSpace> {
-        disk_space(&self.path)
+        disk_space(&self.path).map(|d| DiskSpace {
+            write_failed: self.reopen.load(Ordering::SeqCst),
+            ..d
+        })
     }
 
     /// Say what a failed write met: an I/O error on a filesystem that is now read-only is
@@ -259,13 +267,20 @@ impl Store {
         if self.reopen.load(Ordering::SeqCst) {
             // Still failing: keep the old handle (reads may work) and try again next time.
             match open_connection(&self.path) {
+                // SQLite falls back to a read-only handle on a read-only filesystem: use it
+                // (reads work) but try again until the file can be written.
                 Ok(fresh) => {
+                    let writable = fresh.is_readonly(rusqlite::MAIN_DB).ok() == Some(false);
                     *guard = fresh;
-                    self.reopen.store(false, Ordering::SeqCst);
-                    log::info!(
-                        "database {}: opened again after a disk fault",
-                        self.path.display()
-                    );
+                    if writable {
+                        self.reopen.store(false, Ordering::SeqCst);
+                        log::info!(
+                            "database {}: opened again after a disk fault",
+                            self.path.display()
+                        );
+                    } else {
+                        log::debug!("database {}: still read-only", self.path.display());
+                    }
                 }
                 Err(e) => log::warn!(
                     "database {}: cannot open it again yet: {e}",
@@ -330,6 +345,7 @@ mod tests {
             free_bytes: free,
             total_bytes: total,
             read_only: false,
+            write_failed: false,
         };
         assert!(space(1 << 20, 16 << 20).low());
         assert!(!space(2 << 20, 16 << 20).low());

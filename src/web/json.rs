@@ -272,6 +272,8 @@ pub fn status(mut head: Value, s: &StationStatus) -> Value {
 fn disk(d: &crate::store::DiskSpace) -> Value {
     let warning = if d.read_only {
         Some("the database's filesystem is read-only: scans are refused")
+    } else if d.write_failed {
+        Some("the database's disk refused the last write (read-only or failing): scans are refused")
     } else if d.free_bytes == 0 {
         Some("the database's disk is full: scans are refused")
     } else if d.low() {
@@ -283,7 +285,8 @@ fn disk(d: &crate::store::DiskSpace) -> Value {
         "free_bytes": d.free_bytes,
         "total_bytes": d.total_bytes,
         "read_only": d.read_only,
-        "low_space": d.low() || d.read_only,
+        "write_failed": d.write_failed,
+        "low_space": d.low() || d.read_only || d.write_failed,
         "warning": warning,
     })
 }
