@@ -10,13 +10,14 @@
 //! is then lost), the log says why, a post and an import fail atomically, `/status` warns before
 //! (and while) space runs out, and once space is freed everything works again without a restart,
 //! with nothing lost and `PRAGMA integrity_check` ok. Needs root and `mount`: without them the
-//! test fails under `CI=true` and says SKIPPED elsewhere.
+//! test fails under `CI=true` and says SKIPPED elsewhere; the lane screen is watched in Chromium.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::bin::{self, Daemon};
+use common::browser::{chromium_ready, Browser};
 use common::disk::{ext4_allowed, mount_allowed, Ext4Disk, SmallDisk};
 use common::{eventually, fixture, precondition, Api, StationConfig, DEADLINE};
 use reqwest::StatusCode;
@@ -80,9 +81,26 @@ fn entry_codes(db: &Path, batch: &str) -> Vec<String> {
         .expect("codes")
 }
 
+/// Wait until the lane screen's banner is in `state`; returns its `data-code` and text.
+async fn banner(screen: &Browser, state: &str) -> Value {
+    screen
+        .wait(
+            &format!("the lane screen in state {state}"),
+            &format!(
+                "const e = document.getElementById('banner'); \
+                 return e && e.dataset.verdict === '{state}' ? [e.dataset.code || '', e.innerText] : null"
+            ),
+            DEADLINE,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("lane screen: {e}"))
+}
+
 /// The real daemon over a database in `state` (the small disk), the basic fixture imported, a
 /// Hot Meals batch of today on lane `main` with one ok scan (C001) in it.
 struct Served {
+    /// The lane screen of lane `main`, in Chromium.
+    screen: Browser,
     daemon: Daemon,
     api: Api,
     db: PathBuf,
@@ -102,9 +120,17 @@ impl Served {
         let batch = api
             .new_batch(json!({"project_id": "1001", "service_code": "484", "lane": "main"}))
             .await;
+        let screen = Browser::start(800, 480).await.expect("Chromium");
+        screen
+            .goto(&format!("http://{}/?lane=main&lang=en", daemon.addr))
+            .await
+            .expect("the lane screen");
+        banner(&screen, "ready").await;
         let first = api.scan("main", "C001").await;
         assert_eq!(first["verdict"], "ok", "{first}");
+        banner(&screen, "ok").await;
         Served {
+            screen,
             daemon,
             api,
             db,
@@ -132,6 +158,15 @@ impl Served {
         let ev = refused_event(events).await;
         assert_eq!(ev["lane"], "main");
         assert_eq!(ev["refused"]["code"], code);
+        // The lane screen says so, in its own state (not a verdict), with the code's message.
+        let shown = banner(&self.screen, "refused").await;
+        assert_eq!(shown[0], code, "{shown}");
+        assert!(
+            shown[1]
+                .as_str()
+                .is_some_and(|t| t.contains("NOT RECORDED")),
+            "{shown}"
+        );
         eventually(DEADLINE, &format!("the log to say {why:?}"), || async {
             self.daemon.log().contains(why).then_some(())
         })
@@ -157,6 +192,7 @@ impl Served {
         })
         .await;
         assert_eq!(second["verdict"], "ok", "{second}");
+        banner(&self.screen, "ok").await;
         let (s, b) = self
             .api
             .post(&format!("/batches/{}/post", self.batch), json!({}))
@@ -182,6 +218,9 @@ async fn a_full_disk_refuses_scans_loudly_and_everything_works_again_once_space_
         if !precondition(false, &why) {
             return;
         }
+    }
+    if !chromium_ready() {
+        return;
     }
     let home = tempfile::tempdir().expect("temp folder");
     let disk = SmallDisk::tmpfs(24);
@@ -233,6 +272,9 @@ async fn a_filesystem_turned_read_only_refuses_scans_and_the_daemon_recovers_aft
         if !precondition(false, &why) {
             return;
         }
+    }
+    if !chromium_ready() {
+        return;
     }
     let home = tempfile::tempdir().expect("temp folder");
     let disk = Ext4Disk::new(32);
