@@ -15,6 +15,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have chromium || need+=(chromium)
 have chromedriver || need+=(chromium-driver)
 have certutil || need+=(libnss3-tools)
+have mkfs.ext4 || need+=(e2fsprogs)   # tests/disk_faults.rs: a loop-mounted ext4 image
+have c++ || need+=(g++)               # fuzz/: libfuzzer-sys compiles libFuzzer
 if [ ${#need[@]} -gt 0 ]; then
     echo "tests/run.sh: installing test packages: ${need[*]}"
     apt-get update -qq
@@ -41,6 +43,11 @@ t=$SECONDS
 step "unit and integration tests"
 cargo test --locked --lib --bins --tests
 elapsed "the tests" "$t"
+
+t=$SECONDS
+step "fuzz smoke run (fuzz/run.sh --smoke: every target builds and runs 3 s; docs/FUZZING.md)"
+bash fuzz/run.sh --smoke 3
+elapsed "the fuzz smoke run" "$t"
 
 if [ -x tests/package/run.sh ] && [ "${SCANSTATION_SKIP_PACKAGE_TEST:-0}" != 1 ]; then
     step "package test (.deb in a booted systemd container)"

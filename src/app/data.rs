@@ -63,6 +63,8 @@ pub struct StationStatus {
     pub pull: Option<PullState>,
     pub unassigned: i64,
     pub scanners: Vec<ScannerStatus>,
+    /// Space where the database lives (None when the filesystem cannot be asked).
+    pub disk: Option<crate::store::DiskSpace>,
 }
 
 impl App {
@@ -245,10 +247,12 @@ impl App {
                     pull: pulled.then_some(pull),
                     unassigned: batches::unassigned_count(conn)?,
                     scanners: Vec::new(),
+                    disk: None,
                 })
             })
             .await?;
         status.scanners = self.scanners.snapshot();
+        status.disk = self.store.disk_space();
         Ok(status)
     }
 

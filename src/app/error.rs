@@ -4,7 +4,7 @@
 use crate::domain::rules::{BatchRefusal, DateRefusal};
 use crate::import::ImportError;
 use crate::store::batches::Entry;
-use crate::store::StoreError;
+use crate::store::{DiskFault, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -28,7 +28,11 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     /// An import refused the file (nothing changed).
     #[error(transparent)]
-    Import(#[from] ImportError),
+    Import(ImportError),
+    /// The disk refused the write (full, read-only, failing): nothing of it was kept. `detail`
+    /// (SQLite's words) is for the log.
+    #[error("{}", disk_message(*.fault))]
+    Disk { fault: DiskFault, detail: String },
     /// An export could not be written (bad date range, unwritable file).
     #[error("{0:#}")]
     Export(anyhow::Error),
@@ -70,8 +74,39 @@ impl AppError {
             },
             AppError::Flagged(_) => "flagged_entries",
             AppError::Import(_) => "import_refused",
+            AppError::Disk { fault, .. } => match fault {
+                DiskFault::Full => "disk_full",
+                DiskFault::ReadOnly => "read_only",
+                DiskFault::Io => "disk_error",
+            },
             AppError::Export(_) => "export_failed",
             AppError::Store(_) => "internal",
+        }
+    }
+}
+
+/// What a person is told when the disk refused a write.
+fn disk_message(fault: DiskFault) -> &'static str {
+    match fault {
+        DiskFault::Full => {
+            "the station's disk is full: this was NOT recorded; free space on the station, then \
+             try again"
+        }
+        DiskFault::ReadOnly => {
+            "the station's disk has turned read-only: this was NOT recorded; the station needs IT"
+        }
+        DiskFault::Io => {
+            "the station's disk failed to write: this was NOT recorded; the station \
+                          needs IT"
+        }
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Store(s @ StoreError::Disk { .. }) => s.into(),
+            other => AppError::Import(other),
         }
     }
 }
@@ -79,6 +114,10 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Disk { fault, source } => AppError::Disk {
+                fault,
+                detail: source.to_string(),
+            },
             StoreError::NotFound { what, id } => AppError::NotFound { what, id },
             StoreError::Refused(r) => AppError::Refused(r),
             StoreError::DateRefused(d) => AppError::Date(d),

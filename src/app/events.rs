@@ -13,6 +13,9 @@ pub enum Event {
         lane: Option<LaneName>,
         outcome: ScanOutcome,
     },
+    /// A scan on `lane` was NOT recorded: the disk refused the write (`code`: `disk_full`,
+    /// `read_only`, `disk_error`). The lane screen says so instead of a verdict.
+    ScanRefused { lane: LaneName, code: &'static str },
     /// A batch changed (created, entry removed, reloaded, posted, lane bound).
     Batch { id: String },
     /// A lane was bound to a batch, or unbound (None).
@@ -35,7 +38,7 @@ impl Event {
     /// The SSE event name.
     pub fn name(&self) -> &'static str {
         match self {
-            Event::Scan { .. } => "scan",
+            Event::Scan { .. } | Event::ScanRefused { .. } => "scan",
             Event::Batch { .. } => "batch",
             Event::Lane { .. } => "lane",
             Event::Scanner { .. } => "scanner",

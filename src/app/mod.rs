@@ -150,10 +150,22 @@ impl App {
         f: impl FnOnce(&App, &mut rusqlite::Connection) -> AppResult<R> + Send + 'static,
     ) -> AppResult<R> {
         let app = self.clone();
-        self.store
+        let result = self
+            .store
             .call(move |conn| f(&app, conn).map_err(Wrapped))
             .await
-            .map_err(|Wrapped(e)| e)
+            .map_err(|Wrapped(e)| e);
+        match result {
+            Err(AppError::Disk { fault, detail }) => {
+                let fault = self.store.explain(fault);
+                log::error!(
+                    "database {}: write refused, {fault} (nothing of it was kept): {detail}",
+                    self.store.path().display()
+                );
+                Err(AppError::Disk { fault, detail })
+            }
+            other => other,
+        }
     }
 }
 

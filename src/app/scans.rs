@@ -26,7 +26,7 @@ impl App {
             ));
         }
         let (l, raw, source) = (lane.clone(), raw.to_string(), source.to_string());
-        let outcome = self
+        let recorded = self
             .with_store(move |app, conn| {
                 Ok(batches::record_scan(
                     conn,
@@ -36,7 +36,19 @@ impl App {
                     &source,
                 )?)
             })
-            .await?;
+            .await;
+        let outcome = match recorded {
+            Ok(outcome) => outcome,
+            Err(e @ AppError::Disk { .. }) => {
+                // Loudly: the lane screen shows that this card was not recorded.
+                self.publish(Event::ScanRefused {
+                    lane,
+                    code: e.code(),
+                });
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         self.publish_scan(Some(lane), &outcome);
         Ok(outcome)
     }

@@ -122,7 +122,7 @@ fn bad_value(e: rusqlite::Error) -> StoreError {
             },
             value: err.to_string(),
         },
-        e => StoreError::Sql(e),
+        e => StoreError::from(e),
     }
 }
 

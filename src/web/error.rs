@@ -86,6 +86,10 @@ impl From<AppError> for ApiError {
             AppError::Refused(_) | AppError::Flagged(_) | AppError::Conflict { .. } => {
                 StatusCode::CONFLICT
             }
+            AppError::Disk { fault, .. } => match fault {
+                crate::store::DiskFault::Full => StatusCode::INSUFFICIENT_STORAGE,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            },
             AppError::Store(s) => return ApiError::internal(s),
         };
         let mut err = ApiError::new(status, code, e.to_string());

@@ -75,6 +75,9 @@ pub fn data(ev: &Event, audience: Audience) -> Value {
             }
             v
         }
+        Event::ScanRefused { lane, code } => {
+            json!({ "lane": lane.as_str(), "refused": { "code": code } })
+        }
         Event::Batch { id } => json!({ "id": id }),
         Event::Lane { lane, batch_id } => json::lane_binding(lane.as_str(), batch_id.as_deref()),
         Event::Scanner { index, status } => {

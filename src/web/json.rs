@@ -293,7 +293,31 @@ pub fn status(mut head: Value, s: &StationStatus) -> Value {
     head["data"] = data;
     head["outbox"] = outbox;
     head["unassigned"] = json!(s.unassigned);
+    head["disk"] = s.disk.as_ref().map(disk).unwrap_or(Value::Null);
     head
+}
+
+/// `/status` `disk`: space where the database lives; `low_space` warns before it runs out.
+fn disk(d: &crate::store::DiskSpace) -> Value {
+    let warning = if d.read_only {
+        Some("the database's filesystem is read-only: scans are refused")
+    } else if d.write_failed {
+        Some("the database's disk refused the last write (read-only or failing): scans are refused")
+    } else if d.free_bytes == 0 {
+        Some("the database's disk is full: scans are refused")
+    } else if d.low() {
+        Some("the database's disk is nearly full: free space before scans are refused")
+    } else {
+        None
+    };
+    json!({
+        "free_bytes": d.free_bytes,
+        "total_bytes": d.total_bytes,
+        "read_only": d.read_only,
+        "write_failed": d.write_failed,
+        "low_space": d.low() || d.read_only || d.write_failed,
+        "warning": warning,
+    })
 }
 
 /// The `data` of a `scan` event: the entry (display name only) and the batch's served count, or

@@ -29,6 +29,7 @@
 pub mod bin;
 pub mod browser;
 pub mod config;
+pub mod disk;
 pub mod http;
 pub mod lib;
 pub mod pin;

@@ -64,6 +64,12 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
   }
 
   function bannerEl(b) {
+    if (banner && banner.refused) {
+      // The station could not record the scan (disk full, read-only): not a verdict, an alarm.
+      return h('section', { class: 'banner v-bad v-refused', id: 'banner', role: 'alert', dataset: { verdict: 'refused', code: banner.refused, seq: String(banner.seq) } },
+        h('div', { class: 'banner-verdict' }, t('lane.refused')),
+        h('div', { class: 'banner-hint' }, t('error.code.' + banner.refused)));
+    }
     if (banner) {
       return verdictView(banner.verdict, banner.name, { id: 'banner', 'aria-hidden': 'true', dataset: { verdict: banner.verdict, seq: String(banner.seq) } });
     }
@@ -121,6 +127,14 @@ export function laneScreen(root, ctx, laneName, goSupervisor) {
       show(d.entry.verdict, shownName(d.entry));
     } else if (d.unassigned) {
       show(UNASSIGNED, null);
+    } else if (d.refused) {
+      // Stays until the next recorded scan: nobody may take it for a card that went through.
+      seq += 1;
+      banner = { refused: d.refused.code, seq };
+      clearTimeout(bannerTimer);
+      render();
+      playVerdict('refused');
+      announce(t('lane.refused'));
     }
   });
   ctx.on(EVENT.BATCH, () => { if (alive) refresh(); });
