@@ -132,38 +132,43 @@ fn check_error_names_place(e: &ImportError) {
     );
 }
 
-/// Every row of every table, as text (small stores only: the fuzz bench's).
+/// Every row of every table, as text (small stores only: the fuzz bench's): the main file's and
+/// the enrollment snapshot's (attached as `hmis`).
 pub fn digest(conn: &Connection) -> Vec<String> {
     let mut out = Vec::new();
-    let mut tables = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .expect("list tables");
-    let names: Vec<String> = tables
-        .query_map([], |r| r.get(0))
-        .expect("list tables")
-        .collect::<Result<_, _>>()
-        .expect("table names");
-    for name in names {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{name}\" ORDER BY rowid"))
-            .or_else(|_| conn.prepare(&format!("SELECT * FROM \"{name}\"")))
-            .expect("read a table");
-        let cols = stmt.column_count();
-        let mut rows = stmt.query([]).expect("read rows");
-        while let Some(row) = rows.next().expect("a row") {
-            let mut line = format!("{name}:");
-            for i in 0..cols {
-                let v = match row.get_ref(i).expect("a value") {
-                    ValueRef::Null => "NULL".to_string(),
-                    ValueRef::Integer(n) => n.to_string(),
-                    ValueRef::Real(f) => f.to_string(),
-                    ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
-                    ValueRef::Blob(b) => format!("{b:?}"),
-                };
-                line.push_str(&v);
-                line.push('|');
+    for schema in ["main", "hmis"] {
+        let mut tables = conn
+            .prepare(&format!(
+                "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' ORDER BY name"
+            ))
+            .expect("list tables");
+        let names: Vec<String> = tables
+            .query_map([], |r| r.get(0))
+            .expect("list tables")
+            .collect::<Result<_, _>>()
+            .expect("table names");
+        for name in names {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {schema}.\"{name}\" ORDER BY rowid"))
+                .or_else(|_| conn.prepare(&format!("SELECT * FROM {schema}.\"{name}\"")))
+                .expect("read a table");
+            let cols = stmt.column_count();
+            let mut rows = stmt.query([]).expect("read rows");
+            while let Some(row) = rows.next().expect("a row") {
+                let mut line = format!("{schema}.{name}:");
+                for i in 0..cols {
+                    let v = match row.get_ref(i).expect("a value") {
+                        ValueRef::Null => "NULL".to_string(),
+                        ValueRef::Integer(n) => n.to_string(),
+                        ValueRef::Real(f) => f.to_string(),
+                        ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
+                        ValueRef::Blob(b) => format!("{b:?}"),
+                    };
+                    line.push_str(&v);
+                    line.push('|');
+                }
+                out.push(line);
             }
-            out.push(line);
         }
     }
     out
