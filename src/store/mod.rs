@@ -281,7 +281,10 @@ impl Store {
                 // SQLite falls back to a read-only handle on a read-only filesystem: use it
                 // (reads work) but try again until the file can be written.
                 Ok(fresh) => {
-                    let writable = fresh.is_readonly(rusqlite::MAIN_DB).ok() == Some(false);
+                    // Opening an existing file read-write can succeed on a filesystem the kernel
+                    // turned read-only: a new file beside it tells.
+                    let writable = fresh.is_readonly(rusqlite::MAIN_DB).ok() == Some(false)
+                        && self.probe_write().is_none();
                     *guard = fresh;
                     if writable {
                         self.reopen.store(false, Ordering::SeqCst);
