@@ -291,18 +291,29 @@ impl<'c> ImportTx<'c> {
         Ok(())
     }
 
-    /// What the station holds for `id`.
-    pub fn held(&self, kind: Kind, id: &str) -> Result<Held, StoreError> {
-        let mut st = self.tx().prepare_cached(&kind.sql().held)?;
+    /// Run a `held` query: which of its parts answered (1, 2, ...) and the DateUpdated day.
+    fn held_row(
+        &self,
+        sql: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Option<(i64, Option<NaiveDate>)>, StoreError> {
+        let mut st = self.tx().prepare_cached(sql)?;
         let row: Option<(i64, Option<String>)> = st
             .query_row(params![id, kind.name()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let day =
-            |d: Option<String>| d.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-        Ok(match row {
+        Ok(row.map(|(part, d)| {
+            let day = d.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+            (part, day)
+        }))
+    }
+
+    /// What the station holds for `id`.
+    pub fn held(&self, kind: Kind, id: &str) -> Result<Held, StoreError> {
+        Ok(match self.held_row(&kind.sql().held, kind, id)? {
             None => Held::Absent,
-            Some((1, d)) => Held::Live(day(d)),
-            Some((_, d)) => Held::Deleted(day(d)),
+            Some((1, d)) => Held::Live(d),
+            Some((_, d)) => Held::Deleted(d),
         })
     }
 
@@ -341,18 +352,12 @@ impl<'c> ImportTx<'c> {
         kind: Kind,
         id: &str,
     ) -> Result<(Held, Option<Found>), StoreError> {
-        let mut st = self.tx().prepare_cached(&kind.sql().held_refresh)?;
-        let row: Option<(i64, Option<String>)> = st
-            .query_row(params![id, kind.name()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let day =
-            |d: Option<String>| d.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-        Ok(match row {
+        Ok(match self.held_row(&kind.sql().held_refresh, kind, id)? {
             None => (Held::Absent, None),
-            Some((1, d)) => (Held::Live(day(d)), Some(Found::ThisImport)),
-            Some((2, d)) => (Held::Deleted(day(d)), Some(Found::ThisImport)),
-            Some((3, d)) => (Held::Live(day(d)), Some(Found::Before)),
-            Some((_, d)) => (Held::Deleted(day(d)), Some(Found::Before)),
+            Some((1, d)) => (Held::Live(d), Some(Found::ThisImport)),
+            Some((2, d)) => (Held::Deleted(d), Some(Found::ThisImport)),
+            Some((3, d)) => (Held::Live(d), Some(Found::Before)),
+            Some((_, d)) => (Held::Deleted(d), Some(Found::Before)),
         })
     }
 

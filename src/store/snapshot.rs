@@ -217,23 +217,8 @@ pub fn ensure_current(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// A plain connection to the main file (no snapshot attached), for the pointer.
-fn open_main(db: &Path) -> StoreResult<Connection> {
-    let open_err = |source| StoreError::Open {
-        path: db.to_path_buf(),
-        source,
-    };
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .map_err(open_err)?;
-    conn.busy_timeout(Duration::from_secs(30))
-        .map_err(open_err)?;
-    Ok(conn)
-}
-
-fn open_snapshot(path: &Path) -> StoreResult<Connection> {
+/// A plain read-write connection (no snapshot attached, no migration) with the busy timeout.
+fn open_plain(path: &Path) -> StoreResult<Connection> {
     let open_err = |source| StoreError::Open {
         path: path.to_path_buf(),
         source,
@@ -245,6 +230,17 @@ fn open_snapshot(path: &Path) -> StoreResult<Connection> {
     .map_err(open_err)?;
     conn.busy_timeout(Duration::from_secs(30))
         .map_err(open_err)?;
+    Ok(conn)
+}
+
+/// The main file, for the pointer.
+fn open_main(db: &Path) -> StoreResult<Connection> {
+    open_plain(db)
+}
+
+/// A snapshot generation, checked to be of the schema this scanstation reads.
+fn open_snapshot(path: &Path) -> StoreResult<Connection> {
+    let conn = open_plain(path)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version != SNAPSHOT_VERSION {
         return Err(StoreError::Migrate(format!(
