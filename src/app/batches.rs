@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::domain::lane::LaneName;
 use crate::domain::money::Money;
@@ -164,27 +164,14 @@ impl App {
         };
         let project_id = req.project_id;
         let batch = self
-            .with_store(move |_, conn| {
-                let batch = match batches::create_batch(conn, nb) {
-                    Err(StoreError::NotFound {
-                        what: "project", ..
-                    }) => {
-                        return Err(AppError::invalid(
-                            "unknown_project",
-                            format!("project_id {project_id:?} is not in the enrollment data"),
-                        ))
-                    }
-                    other => other?,
-                };
-                if let Some(lane) = &batch.lane {
-                    meta::remember_lane_defaults(
-                        conn,
-                        lane,
-                        &batch.project_id,
-                        &batch.service_code,
-                    )?;
-                }
-                Ok(batch)
+            .with_store(move |_, conn| match batches::create_batch(conn, nb) {
+                Err(StoreError::NotFound {
+                    what: "project", ..
+                }) => Err(AppError::invalid(
+                    "unknown_project",
+                    format!("project_id {project_id:?} is not in the enrollment data"),
+                )),
+                other => Ok(other?),
             })
             .await?;
         let (batch_id, project_id, service_code) =
@@ -352,20 +339,8 @@ impl App {
     pub async fn bind_lane(&self, lane: &str, batch_id: Option<&str>) -> AppResult<()> {
         let lane = parse_lane(lane)?;
         let (l, b) = (lane.clone(), batch_id.map(str::to_string));
-        self.with_store(move |_, conn| {
-            batches::bind_lane(conn, &l, b.as_deref())?;
-            if let Some(id) = b {
-                let batch = batches::get_batch(conn, &id, false)?;
-                meta::remember_lane_defaults(
-                    conn,
-                    l.as_str(),
-                    &batch.project_id,
-                    &batch.service_code,
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
+        self.with_store(move |_, conn| Ok(batches::bind_lane(conn, &l, b.as_deref())?))
+            .await?;
         let shown = batch_id.unwrap_or("(none)");
         log::info!(target: "scanstation::lane", lane = lane.as_str(), batch_id = batch_id.unwrap_or("");
                    "lane {lane} bound to batch {shown}");
@@ -416,15 +391,10 @@ impl App {
         .await
     }
 
-    /// The service dates a new batch may have today: from the oldest allowed back-date to today
-    /// (station time zone), the range [`rules::check_service_date`] accepts.
+    /// The service dates a new batch may have today (station time zone): the range
+    /// [`rules::check_service_date`] accepts.
     pub fn service_dates(&self) -> (NaiveDate, NaiveDate) {
-        let today = self.today();
-        let days = Days::new(u64::from(self.settings.policy.max_backdate_days));
-        (
-            today.checked_sub_days(days).unwrap_or(NaiveDate::MIN),
-            today,
-        )
+        rules::service_date_range(self.today(), self.settings.policy.max_backdate_days)
     }
 
     /// Clients already served on the batch's service and date (an ok entry in any batch, open or

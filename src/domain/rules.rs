@@ -191,17 +191,9 @@ pub fn verdict(facts: &ClientFacts, earlier_in_batch: bool, terms: &BatchTerms) 
     }
 }
 
-/// Reload: recompute every non-removed entry of a batch, in scan order, against current facts.
-pub fn verdicts_in_order(entries: &[ClientFacts], terms: &BatchTerms) -> Vec<Decision> {
-    let mut seen = std::collections::HashSet::new();
-    entries
-        .iter()
-        .map(|facts| verdict_in_order(facts, &mut seen, terms))
-        .collect()
-}
-
-/// One step of [`verdicts_in_order`]: the verdict of the next entry, `seen` holding the clients
-/// of the entries before it (a reload done in parts carries it from part to part).
+/// Reload, one entry at a time: the verdict of a batch's next non-removed entry in scan order,
+/// `seen` holding the clients of the entries before it (a reload done in parts carries it from
+/// part to part).
 pub fn verdict_in_order(
     facts: &ClientFacts,
     seen: &mut std::collections::HashSet<String>,
@@ -279,17 +271,27 @@ pub enum DateRefusal {
     TooOld(NaiveDate, u32),
 }
 
+/// The service dates allowed on `today` (station time zone): from `max_backdate_days` back to
+/// today, both included.
+pub fn service_date_range(today: NaiveDate, max_backdate_days: u32) -> (NaiveDate, NaiveDate) {
+    let earliest = today
+        .checked_sub_days(chrono::Days::new(u64::from(max_backdate_days)))
+        .unwrap_or(NaiveDate::MIN);
+    (earliest, today)
+}
+
 /// A service date may not be in the future (station time zone) and may be back-dated up to
-/// `max_backdate_days`.
+/// `max_backdate_days` ([`service_date_range`]).
 pub fn check_service_date(
     date: NaiveDate,
     today: NaiveDate,
     max_backdate_days: u32,
 ) -> Result<(), DateRefusal> {
-    if date > today {
+    let (earliest, latest) = service_date_range(today, max_backdate_days);
+    if date > latest {
         return Err(DateRefusal::Future(date, today));
     }
-    if (today - date).num_days() > i64::from(max_backdate_days) {
+    if date < earliest {
         return Err(DateRefusal::TooOld(date, max_backdate_days));
     }
     Ok(())
@@ -528,11 +530,11 @@ mod tests {
         let mut b = a.clone();
         b.client_id = Some("C2".into());
         let bad = ClientFacts::default();
-        let out = verdicts_in_order(
-            &[a.clone(), bad.clone(), b, a.clone(), bad],
-            &terms("2024-05-01"),
-        );
-        let verdicts: Vec<_> = out.iter().map(|d| d.verdict).collect();
+        let mut seen = std::collections::HashSet::new();
+        let verdicts: Vec<_> = [a.clone(), bad.clone(), b, a.clone(), bad]
+            .iter()
+            .map(|f| verdict_in_order(f, &mut seen, &terms("2024-05-01")).verdict)
+            .collect();
         assert_eq!(
             verdicts,
             vec![

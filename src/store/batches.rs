@@ -419,9 +419,18 @@ pub fn create_batch(conn: &mut Connection, nb: NewBatch) -> StoreResult<Batch> {
     get_batch(conn, &id, true)
 }
 
+/// Bind or unbind `lane` inside `tx`; binding it also remembers the batch's project and service
+/// as the lane's defaults for its next batch.
 fn bind_lane_tx(tx: &Transaction, lane: &LaneName, batch_id: Option<&str>) -> StoreResult<()> {
     if let Some(id) = batch_id {
-        rules::ensure_open(load_batch_row(tx, id)?.state)?;
+        let b = load_batch_row(tx, id)?;
+        rules::ensure_open(b.state)?;
+        crate::store::meta::remember_lane_defaults(
+            tx,
+            lane.as_str(),
+            &b.project_id,
+            &b.service_code,
+        )?;
     }
     tx.execute(
         "INSERT INTO lanes (lane, batch_id) VALUES (?1, ?2)

@@ -61,15 +61,16 @@ fn lane_default_keys(lane: &str) -> (String, String) {
 }
 
 /// Remember the project and service last used on `lane` (kept on the station, so every tablet
-/// offers the same defaults).
-pub fn remember_lane_defaults(
-    conn: &mut Connection,
+/// offers the same defaults), inside the caller's transaction (the lane's binding).
+pub(crate) fn remember_lane_defaults(
+    conn: &Connection,
     lane: &str,
     project_id: &str,
     service_code: &str,
 ) -> StoreResult<()> {
     let (p, s) = lane_default_keys(lane);
-    set_all(conn, &[(&p, Some(project_id)), (&s, Some(service_code))])
+    set(conn, &p, Some(project_id))?;
+    set(conn, &s, Some(service_code))
 }
 
 /// The project and service last used on `lane`, if any.
